@@ -1,0 +1,106 @@
+// Package flow is the clientlogin state machine: plain Go, no HTTP. It
+// takes what a browser submitted, drives the wiki through mwclient, and
+// answers what the browser must see next. One State is one browser's login
+// in progress, with its own wiki session.
+package flow
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+
+	"github.com/mwlogin/mwlogin/mwclient"
+)
+
+// Stage is where a login stands.
+type Stage string
+
+const (
+	// StageStart shows the login form built from meta=authmanagerinfo.
+	StageStart Stage = "start"
+	// StageContinue shows the fields of a UI answer (2FA code, ...).
+	StageContinue Stage = "continue"
+	// StageRedirect waits for the browser to come back from a third party.
+	StageRedirect Stage = "redirect"
+	// StageRestart shows a RESTART message and offers to start again.
+	StageRestart Stage = "restart"
+)
+
+// Tone says how to present the wiki's message.
+type Tone string
+
+const (
+	ToneInfo  Tone = "info"
+	ToneError Tone = "error"
+)
+
+// State is one browser's login in progress. It is stored between requests
+// (server-side, encrypted) and never holds a password or any field the wiki
+// marks sensitive.
+type State struct {
+	Stage    Stage
+	Requests []mwclient.Request // what the current step shows
+	// Message is the wiki's message as HTML, not yet sanitized; MessageCode
+	// is its key. Notice is one of ours (a Notice constant).
+	Message     string
+	MessageCode string
+	Tone        Tone
+	Notice      Notice
+	// Values re-fills non-sensitive fields (the user name) after a FAIL.
+	Values map[string][]string
+	// Cookies and Token are this flow's own wiki session; the token is only
+	// known once the wiki session exists.
+	Cookies []mwclient.Cookie
+	Token   string
+	// Step names the form shown now. A form posted with another step is
+	// stale (submitted twice, or from an old tab).
+	Step string
+	// Nonce travels in loginreturnurl and must come back with a REDIRECT's
+	// return; it is only accepted in StageRedirect.
+	Nonce string
+	// RedirectTarget is where the wiki sent the browser.
+	RedirectTarget string
+	// PreserveState asks the next start to use loginpreservestate.
+	PreserveState bool
+	Lang          string
+	Started       time.Time
+}
+
+// Notice is a message of our own, shown with the step.
+type Notice string
+
+const (
+	NoticeNone Notice = ""
+	// NoticeExpired: the wiki forgot the login (session expired).
+	NoticeExpired Notice = "expired"
+	// NoticeStale: the form was submitted twice or is out of date.
+	NoticeStale Notice = "stale"
+	// NoticeRestarted: the user chose to start over.
+	NoticeRestarted Notice = "restarted"
+)
+
+// User is a signed-in user: the name the wiki confirmed and the wiki
+// session that proves it.
+type User struct {
+	Name     string
+	Cookies  []mwclient.Cookie
+	SignedIn time.Time
+}
+
+func randomID() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Field returns the first field named name in the current requests.
+func (s *State) Field(name string) (mwclient.Field, bool) {
+	for _, r := range s.Requests {
+		for _, f := range r.Fields {
+			if f.Name == name {
+				return f, true
+			}
+		}
+	}
+	return mwclient.Field{}, false
+}

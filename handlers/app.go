@@ -1,0 +1,180 @@
+// Package handlers is the login app's web side: Gin handlers that turn
+// browser requests into steps of the login flow (package flow) and render
+// the answer. Mount it with Register.
+package handlers
+
+import (
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+
+	"github.com/mwlogin/mwlogin/flow"
+	"github.com/mwlogin/mwlogin/internal/wikihtml"
+	"github.com/mwlogin/mwlogin/mwclient"
+	"github.com/mwlogin/mwlogin/sessionstore"
+	"github.com/mwlogin/mwlogin/static"
+	"github.com/mwlogin/mwlogin/store"
+	"github.com/mwlogin/mwlogin/templates"
+)
+
+func init() {
+	gob.Register(&flow.State{})
+	gob.Register(&flow.User{})
+}
+
+// Options configure the login app.
+type Options struct {
+	// Client talks to the wiki. Required.
+	Client *mwclient.Client
+	// PublicURL is the absolute URL at which browsers reach the host
+	// router's root, such as "https://tools.example.org". The mount prefix
+	// is appended to it for loginreturnurl.
+	PublicURL string
+	// Keys sign session cookies and CSRF tokens; the first is used for new
+	// ones, all are accepted (rotation). Each at least 32 bytes.
+	Keys [][]byte
+	// Backend keeps the server-side session data; nil means in memory.
+	Backend store.Backend
+	// CookieName names our session cookie; it must differ from the wiki's
+	// cookies and the host's, since browsers share cookies across ports.
+	CookieName string
+	// InsecureCookies drops the Secure flag, for plain-HTTP development.
+	InsecureCookies bool
+	// SessionLifetime bounds a signed-in session; FlowLifetime a login in
+	// progress.
+	SessionLifetime time.Duration
+	FlowLifetime    time.Duration
+	// FormTTL is how long the wiki's login form description is cached.
+	FormTTL time.Duration
+	// Templates, if set, is overlaid on the embedded templates: a file of
+	// the same name replaces ours.
+	Templates fs.FS
+	// AppName is shown above every page.
+	AppName string
+	Logger  *slog.Logger
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultCookieName      = "mwlogin_session"
+	DefaultSessionLifetime = 12 * time.Hour
+	DefaultFlowLifetime    = 15 * time.Minute
+	maxFormBytes           = 64 << 10
+)
+
+// App is a mounted login app.
+type App struct {
+	opts     Options
+	prefix   string
+	flows    *flow.Engine
+	store    *sessionstore.Store
+	pages    *renderer
+	html     *wikihtml.Sanitizer
+	log      *slog.Logger
+	cop      *http.CrossOriginProtection
+	wikiHost string
+}
+
+// Register mounts the login app on r (a router group whose base path is the
+// mount prefix, e.g. router.Group("/auth")) and returns it.
+func Register(r *gin.RouterGroup, opts Options) (*App, error) {
+	a, err := newApp(r.BasePath(), opts)
+	if err != nil {
+		return nil, err
+	}
+	a.routes(r)
+	return a, nil
+}
+
+func newApp(prefix string, opts Options) (*App, error) {
+	if opts.Client == nil {
+		return nil, errors.New("handlers: Options.Client is required")
+	}
+	prefix = "/" + strings.Trim(prefix, "/")
+	if prefix == "/" {
+		prefix = ""
+	}
+	pub, err := url.Parse(opts.PublicURL)
+	if err != nil || !pub.IsAbs() || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" {
+		return nil, fmt.Errorf("handlers: PublicURL %q must be an absolute http(s) URL", opts.PublicURL)
+	}
+	if pub.Scheme == "http" && !opts.InsecureCookies {
+		return nil, fmt.Errorf("handlers: PublicURL %q is plain HTTP: secure cookies would never be sent back; use https, or InsecureCookies for development", opts.PublicURL)
+	}
+	if opts.CookieName == "" {
+		opts.CookieName = DefaultCookieName
+	}
+	if opts.SessionLifetime <= 0 {
+		opts.SessionLifetime = DefaultSessionLifetime
+	}
+	if opts.FlowLifetime <= 0 {
+		opts.FlowLifetime = DefaultFlowLifetime
+	}
+	if opts.Backend == nil {
+		opts.Backend = store.NewMemory()
+	}
+	if opts.AppName == "" {
+		opts.AppName = "Wiki sign-in"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cookiePath := prefix
+	if cookiePath == "" {
+		cookiePath = "/"
+	}
+	st, err := sessionstore.New(sessionstore.Config{
+		Backend:   opts.Backend,
+		Keys:      opts.Keys,
+		MaxAge:    opts.SessionLifetime,
+		KeyPrefix: "mwlogin:",
+		Options: sessions.Options{Path: cookiePath, HttpOnly: true, Secure: !opts.InsecureCookies,
+			SameSite: http.SameSiteLaxMode},
+	})
+	if err != nil {
+		return nil, err
+	}
+	returnURL := strings.TrimRight(pub.String(), "/") + prefix + "/return"
+	engine, err := flow.New(flow.Config{Client: opts.Client, ReturnURL: returnURL, FormTTL: opts.FormTTL})
+	if err != nil {
+		return nil, err
+	}
+	pages, err := newRenderer(templates.FS, opts.Templates)
+	if err != nil {
+		return nil, err
+	}
+	cop := http.NewCrossOriginProtection()
+	return &App{
+		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages,
+		html: wikihtml.New(opts.Client.APIURL()), log: opts.Logger, cop: cop,
+		wikiHost: opts.Client.APIURL().Host,
+	}, nil
+}
+
+func (a *App) routes(r *gin.RouterGroup) {
+	r.Use(a.securityHeaders)
+	r.GET("/", a.index)
+	r.POST("/login", a.protect, a.submit)
+	r.POST("/restart", a.protect, a.restart)
+	r.POST("/cancel", a.protect, a.cancel)
+	r.POST("/logout", a.protect, a.logout)
+	// The return from a third party is protected by the flow's state
+	// value, not by the origin check: a provider may POST it cross-site.
+	r.GET("/return", a.callback)
+	r.POST("/return", a.limitBody, a.callback)
+	r.GET("/captcha/:step/:n", a.captcha)
+	r.StaticFileFS("/static/style.css", "style.css", http.FS(static.FS))
+	r.StaticFileFS("/static/bounce.js", "bounce.js", http.FS(static.FS))
+}
+
+// Prefix is the mount prefix ("" at the root).
+func (a *App) Prefix() string { return a.prefix }

@@ -1,0 +1,330 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+
+	"github.com/mwlogin/mwlogin/flow"
+	"github.com/mwlogin/mwlogin/mwclient"
+)
+
+// Session value keys.
+const (
+	keyFlow = "flow"
+	keyUser = "user"
+)
+
+// session returns the request's session. A backend that fails to answer
+// yields an empty session; the failure shows when saving.
+func (a *App) session(c *gin.Context) *sessions.Session {
+	sess, err := a.store.Get(c.Request, a.opts.CookieName)
+	if err != nil {
+		a.log.Error("session backend read failed", "err", err)
+	}
+	return sess
+}
+
+func flowOf(s *sessions.Session) *flow.State {
+	st, _ := s.Values[keyFlow].(*flow.State)
+	return st
+}
+
+func userOf(s *sessions.Session) *flow.User {
+	u, _ := s.Values[keyUser].(*flow.User)
+	return u
+}
+
+// save writes the session. A signed-in session lives for SessionLifetime, a
+// login in progress for FlowLifetime.
+func (a *App) save(c *gin.Context, s *sessions.Session) error {
+	if s.Options.MaxAge >= 0 {
+		life := a.opts.FlowLifetime
+		if userOf(s) != nil {
+			life = a.opts.SessionLifetime
+		}
+		s.Options.MaxAge = int(life.Seconds())
+	}
+	if err := s.Save(c.Request, c.Writer); err != nil {
+		return fmt.Errorf("%w: %w", errStore, err)
+	}
+	return nil
+}
+
+func (a *App) page(c *gin.Context, s *sessions.Session, title string) *pageData {
+	return &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s)}
+}
+
+func (a *App) errorPage(c *gin.Context, status int, ev errorView) {
+	s := a.session(c)
+	p := a.page(c, s, "Sign-in problem")
+	p.Error = &ev
+	a.pages.render(c, status, tmplError, p)
+}
+
+// fail answers an error from the flow or the wiki, and logs it.
+func (a *App) fail(c *gin.Context, err error) {
+	status, ev := describe(err)
+	level := a.log.Warn
+	if status >= 500 {
+		level = a.log.Error
+	}
+	level("login request failed", "path", c.Request.URL.Path, "status", status, "err", err)
+	a.errorPage(c, status, ev)
+}
+
+// index shows the signed-in page, or the current step of the login.
+func (a *App) index(c *gin.Context) {
+	sess := a.session(c)
+	if u := userOf(sess); u != nil {
+		a.signedIn(c, sess, u)
+		return
+	}
+	st := flowOf(sess)
+	notice := ""
+	if c.Query("signedout") != "" {
+		notice = "You have signed out."
+	}
+	if st == nil {
+		var err error
+		if st, err = a.flows.Begin(c.Request.Context(), language(c.GetHeader("Accept-Language"))); err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	a.show(c, sess, st, http.StatusOK, notice, false)
+}
+
+// show stores the flow (unless it is a fresh form that needs no storage) and
+// renders its step. Our notices are shown once.
+func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, status int, notice string, autoRedirect bool) {
+	tone := "info"
+	switch st.Notice {
+	case flow.NoticeExpired:
+		notice, tone = "Your sign-in took too long and the wiki forgot it. Please start again.", "error"
+	case flow.NoticeStale:
+		notice, tone = "That form had already been sent or was out of date. Here is where your sign-in stands now.", "error"
+	case flow.NoticeRestarted:
+		notice = "Starting again."
+	}
+	st.Notice = flow.NoticeNone
+	if st.Step == flow.FreshStep {
+		delete(sess.Values, keyFlow)
+	} else {
+		sess.Values[keyFlow] = st
+	}
+	if err := a.save(c, sess); err != nil {
+		a.fail(c, err)
+		return
+	}
+	p := a.page(c, sess, stepTitle[st.Stage])
+	p.Notice, p.NoticeTone = notice, tone
+	p.Step = buildStep(st, a.html, a.prefix)
+	name := tmplLogin
+	switch st.Stage {
+	case flow.StageRedirect:
+		name = tmplRedirect
+		p.Step.AutoRedirect = autoRedirect
+	case flow.StageRestart:
+		name = tmplRestart
+	}
+	a.pages.render(c, status, name, p)
+}
+
+// submit handles the login form and every UI step.
+func (a *App) submit(c *gin.Context) {
+	sess := a.session(c)
+	out, err := a.flows.Submit(c.Request.Context(), flowOf(sess), flow.Input{
+		Step: c.PostForm("step"), Form: c.Request.PostForm, Lang: language(c.GetHeader("Accept-Language"))})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.apply(c, sess, out)
+}
+
+func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome) {
+	switch out.Kind {
+	case flow.Pass:
+		a.signIn(c, sess, out.User)
+	case flow.Redirect:
+		a.log.Info("login outcome", "status", "REDIRECT", "target_host", out.State.RedirectTarget)
+		a.show(c, sess, out.State, http.StatusOK, "", true)
+	default:
+		st := out.State
+		if st.Stage != flow.StageStart || st.MessageCode != "" {
+			a.log.Info("login outcome", "stage", string(st.Stage), "messagecode", st.MessageCode)
+		}
+		a.show(c, sess, st, http.StatusOK, "", false)
+	}
+}
+
+// signIn ends a login with PASS: a new session ID (an ID known before the
+// login opens nothing after it), the user and their wiki session stored.
+func (a *App) signIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
+	if err := a.store.Rotate(c.Request, a.opts.CookieName); err != nil {
+		a.fail(c, err)
+		return
+	}
+	delete(sess.Values, keyFlow)
+	sess.Values[keyUser] = u
+	if err := a.save(c, sess); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.log.Info("login outcome", "status", "PASS", "user", u.Name)
+	c.Redirect(http.StatusSeeOther, a.prefix+"/")
+}
+
+// callback is loginreturnurl: the browser back from a REDIRECT.
+func (a *App) callback(c *gin.Context) {
+	params := c.Request.URL.Query()
+	if c.Request.Method == http.MethodPost {
+		for k, v := range c.Request.PostForm {
+			params[k] = append(params[k], v...)
+		}
+	}
+	sess := a.session(c)
+	st := flowOf(sess)
+	bounced := params.Get("mwlogin_bounced") != ""
+	params.Del("mwlogin_bounced")
+	if c.Request.Method == http.MethodPost && !bounced && (st == nil || st.Stage != flow.StageRedirect) {
+		// A cross-site POST arrives without our SameSite=Lax cookie. Post
+		// the same values again from our own page, which carries it.
+		p := a.page(c, sess, "Almost done")
+		keys := make([]string, 0, len(params))
+		for k := range params {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			for _, v := range params[k] {
+				p.Bounce = append(p.Bounce, hiddenValue{Name: k, Value: v})
+			}
+		}
+		a.pages.render(c, http.StatusOK, tmplBounce, p)
+		return
+	}
+	out, err := a.flows.Return(c.Request.Context(), st, params)
+	if err != nil {
+		if errors.Is(err, flow.ErrNoPendingRedirect) || errors.Is(err, flow.ErrStateMismatch) {
+			a.log.Warn("REDIRECT return refused", "err", err, "has_flow", st != nil)
+			status, ev := describe(err)
+			a.errorPage(c, status, ev)
+			return
+		}
+		// The flow moved past StageRedirect before failing; keep that, so
+		// the same return cannot be replayed.
+		sess.Values[keyFlow] = st
+		_ = a.save(c, sess)
+		a.fail(c, err)
+		return
+	}
+	a.apply(c, sess, out)
+}
+
+// restart starts again after RESTART, preserving the wiki's state when it
+// allows.
+func (a *App) restart(c *gin.Context) {
+	sess := a.session(c)
+	out, err := a.flows.Restart(c.Request.Context(), flowOf(sess))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.apply(c, sess, out)
+}
+
+// cancel drops the login in progress.
+func (a *App) cancel(c *gin.Context) {
+	sess := a.session(c)
+	delete(sess.Values, keyFlow)
+	if err := a.save(c, sess); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, a.prefix+"/")
+}
+
+// logout signs out here and on the wiki.
+func (a *App) logout(c *gin.Context) {
+	sess := a.session(c)
+	if u := userOf(sess); u != nil {
+		if err := a.opts.Client.NewSession(u.Cookies).Logout(c.Request.Context()); err != nil {
+			// Our side still signs out; the wiki session will expire.
+			a.log.Warn("wiki logout failed", "user", u.Name, "err", err)
+		}
+		a.log.Info("signed out", "user", u.Name)
+	}
+	sess.Values = map[any]any{}
+	sess.Options.MaxAge = -1
+	if err := a.save(c, sess); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout=1")
+}
+
+// signedIn shows who is signed in, after checking with the wiki
+// (assert=user) that the stored wiki session still holds.
+func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
+	ws := a.opts.Client.NewSession(u.Cookies)
+	info, err := ws.UserInfo(c.Request.Context(), mwclient.AssertUser)
+	uv := &userView{Name: u.Name}
+	switch {
+	case errors.Is(err, mwclient.ErrAssertUserFailed):
+		a.log.Info("wiki session ended", "user", u.Name)
+		delete(sess.Values, keyUser)
+		st, err := a.flows.Begin(c.Request.Context(), language(c.GetHeader("Accept-Language")))
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		a.show(c, sess, st, http.StatusOK, "Your wiki session has ended. Please log in again.", false)
+		return
+	case err != nil:
+		a.log.Warn("could not check the wiki session", "user", u.Name, "err", err)
+		_, ev := describe(err)
+		uv.Warning = "Could not confirm with the wiki that you are still signed in: " + ev.Message
+	default:
+		uv.Checked, uv.EditCount, uv.Groups = true, info.EditCount, info.Groups
+		// The wiki may have renewed its cookies.
+		u.Cookies = ws.Cookies()
+	}
+	if err := a.save(c, sess); err != nil {
+		a.fail(c, err)
+		return
+	}
+	p := a.page(c, sess, "Signed in")
+	p.User = uv
+	a.pages.render(c, http.StatusOK, tmplSignedIn, p)
+}
+
+// captcha serves a captcha image of the current step, fetched in the
+// flow's own wiki session. Only URLs the wiki gave this flow are fetched.
+func (a *App) captcha(c *gin.Context) {
+	st := flowOf(a.session(c))
+	n, err := strconv.Atoi(c.Param("n"))
+	if st == nil || err != nil || c.Param("step") != st.Step {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	ref, ok := imageAt(st, n)
+	if !ok {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	ct, body, err := a.opts.Client.NewSession(st.Cookies).Image(c.Request.Context(), ref)
+	if err != nil {
+		a.log.Warn("captcha image fetch failed", "err", err)
+		c.Status(http.StatusBadGateway)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, ct, body)
+}

@@ -1,0 +1,274 @@
+package handlers
+
+import (
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/mwlogin/mwlogin/flow"
+	"github.com/mwlogin/mwlogin/internal/wikihtml"
+	"github.com/mwlogin/mwlogin/mwclient"
+)
+
+// pageData is what every template gets.
+type pageData struct {
+	AppName    string
+	WikiHost   string
+	Title      string
+	Prefix     string
+	CSRF       string
+	Notice     string
+	NoticeTone string
+	Step       *stepView
+	User       *userView
+	Error      *errorView
+	Bounce     []hiddenValue
+}
+
+type stepView struct {
+	Stage   string
+	ID      string
+	Message template.HTML
+	Tone    string
+	Fields  []fieldView
+	Buttons []fieldView
+	Submit  string
+	// CanCancel offers to drop the flow (after the first step).
+	CanCancel bool
+	// Preserve: after RESTART, starting again keeps the wiki's state.
+	Preserve   bool
+	Target     string
+	TargetHost string
+	// AutoRedirect sends the browser on at once (a meta refresh, which
+	// CSP's form-action does not block as it would a 303 to another site).
+	AutoRedirect bool
+}
+
+type fieldView struct {
+	ID           string
+	Name         string
+	Type         string
+	InputType    string
+	Label        template.HTML
+	Help         template.HTML
+	HelpText     string
+	Required     bool
+	Optional     bool
+	Autofocus    bool
+	Autocomplete string
+	Value        string
+	Checked      bool
+	Options      []optionView
+	Info         template.HTML
+	Image        string
+	ImageAlt     string
+}
+
+type optionView struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+type userView struct {
+	Name      string
+	Checked   bool
+	EditCount int
+	Groups    []string
+	Warning   string
+}
+
+type errorView struct {
+	Message string
+	Detail  string
+	Retry   bool
+}
+
+type hiddenValue struct{ Name, Value string }
+
+// stepTitle is the heading of each stage.
+var stepTitle = map[flow.Stage]string{
+	flow.StageStart:    "Log in",
+	flow.StageContinue: "Continue logging in",
+	flow.StageRedirect: "Continue elsewhere",
+	flow.StageRestart:  "Login not completed",
+}
+
+// buildStep turns a flow state into what the page shows. Fields are
+// rendered from their description alone (type, label, help, ...), never by
+// the id of the request they come from, so any provider's fields work.
+func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView {
+	v := &stepView{Stage: string(st.Stage), ID: st.Step, Message: san.HTML(st.Message), Tone: string(st.Tone)}
+	if v.Tone == "" {
+		v.Tone = string(flow.ToneInfo)
+	}
+	switch st.Stage {
+	case flow.StageRedirect:
+		v.Target = st.RedirectTarget
+		if u, err := url.Parse(st.RedirectTarget); err == nil {
+			v.TargetHost = u.Host
+		}
+		return v
+	case flow.StageRestart:
+		v.Preserve = st.PreserveState
+		return v
+	}
+	primaries := 0
+	for _, r := range st.Requests {
+		if r.Required == "primary-required" {
+			primaries++
+		}
+	}
+	seen := map[string]bool{}
+	focus := true
+	for ri, r := range st.Requests {
+		for fi, f := range r.Fields {
+			if seen[f.Name] || f.Type == mwclient.FieldHidden {
+				continue
+			}
+			seen[f.Name] = true
+			fv := buildField(f, r, st, san)
+			fv.ID = "f-" + strconv.Itoa(ri) + "-" + strconv.Itoa(fi)
+			// A field is required only if its request is: with several
+			// primary providers (password, SSO button) none of them is.
+			fv.Required = !f.Optional && (r.Required == "required" || (r.Required == "primary-required" && primaries == 1))
+			if f.Type == mwclient.FieldNull && fv.Image != "" {
+				fv.Image = prefix + "/captcha/" + url.PathEscape(st.Step) + "/" + strconv.Itoa(imageIndex(st, f.Name))
+			}
+			if f.Type == mwclient.FieldButton {
+				v.Buttons = append(v.Buttons, fv)
+				continue
+			}
+			if focus && f.Type != mwclient.FieldNull {
+				fv.Autofocus, focus = true, false
+			}
+			v.Fields = append(v.Fields, fv)
+		}
+	}
+	if len(v.Fields) > 0 && hasInput(v.Fields) {
+		v.Submit = "Log in"
+		if st.Stage == flow.StageContinue {
+			v.Submit = "Continue"
+		}
+	}
+	v.CanCancel = st.Stage != flow.StageStart
+	return v
+}
+
+func hasInput(fs []fieldView) bool {
+	for _, f := range fs {
+		if f.Type != mwclient.FieldNull {
+			return true
+		}
+	}
+	return false
+}
+
+func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikihtml.Sanitizer) fieldView {
+	fv := fieldView{
+		Name: f.Name, Type: f.Type, Label: san.HTML(f.Label), Help: san.HTML(f.Help),
+		HelpText: san.Text(f.Help), Optional: f.Optional,
+	}
+	if fv.Label == "" {
+		fv.Label = template.HTML(template.HTMLEscapeString(f.Name))
+	}
+	kept := st.Values[f.Name]
+	switch f.Type {
+	case mwclient.FieldPassword:
+		fv.InputType = "password"
+		fv.Autocomplete = "current-password"
+	case mwclient.FieldString:
+		fv.InputType = "text"
+		switch {
+		case f.Sensitive:
+			fv.Autocomplete = "off"
+		case f.Name == "username":
+			fv.Autocomplete = "username"
+		}
+		// Never show a sensitive value again; otherwise the user's own
+		// entry wins over the wiki's default.
+		if !f.Sensitive {
+			fv.Value = f.Value
+			if len(kept) > 0 {
+				fv.Value = kept[0]
+			}
+		}
+	case mwclient.FieldCheckbox:
+		fv.Checked = f.Value != "" && f.Value != "0"
+		if kept != nil {
+			fv.Checked = len(kept) > 0 && kept[0] != ""
+		}
+	case mwclient.FieldSelect, mwclient.FieldMultiselect:
+		chosen := map[string]bool{}
+		if kept != nil {
+			for _, k := range kept {
+				chosen[k] = true
+			}
+		} else if f.Value != "" {
+			chosen[f.Value] = true
+		}
+		for _, o := range f.Options {
+			fv.Options = append(fv.Options, optionView{Value: o.Value, Label: san.Text(o.Label), Selected: chosen[o.Value]})
+		}
+	case mwclient.FieldButton:
+		// A button's label is its caption; its value says nothing.
+	case mwclient.FieldNull:
+		if isImage(r, f) {
+			fv.Image = f.Value // replaced by the proxy URL by the caller
+			fv.ImageAlt = san.Text(f.Label)
+			if fv.ImageAlt == "" {
+				fv.ImageAlt = "CAPTCHA image"
+			}
+		} else {
+			fv.Info = san.HTML(f.Value)
+		}
+	default:
+		// A type this version does not know: a plain text box still lets
+		// the user answer.
+		fv.Type, fv.InputType = mwclient.FieldString, "text"
+	}
+	return fv
+}
+
+// isImage tells an informational field that is a picture (a captcha image
+// URL, relative to the wiki) from one that is text, using the request's
+// metadata as ConfirmEdit describes it ({"type":"image","mime":"image/png"}).
+func isImage(r mwclient.Request, f mwclient.Field) bool {
+	if f.Value == "" || strings.ContainsAny(f.Value, "<> \n") {
+		return false
+	}
+	return r.Metadata["type"] == "image" || strings.HasPrefix(r.Metadata["mime"], "image/")
+}
+
+// imageIndex numbers the image fields of a step, for the proxy URL.
+func imageIndex(st *flow.State, name string) int {
+	n := 0
+	for _, r := range st.Requests {
+		for _, f := range r.Fields {
+			if f.Type == mwclient.FieldNull && isImage(r, f) {
+				if f.Name == name {
+					return n
+				}
+				n++
+			}
+		}
+	}
+	return -1
+}
+
+// imageAt returns the wiki URL of the step's n-th image field.
+func imageAt(st *flow.State, n int) (string, bool) {
+	i := 0
+	for _, r := range st.Requests {
+		for _, f := range r.Fields {
+			if f.Type == mwclient.FieldNull && isImage(r, f) {
+				if i == n {
+					return f.Value, true
+				}
+				i++
+			}
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,620 @@
+// Package demowiki is a small stand-in for a MediaWiki wiki: it speaks the
+// subset of the Action API that logging in uses (meta=tokens,
+// meta=authmanagerinfo, action=clientlogin, meta=userinfo, action=logout,
+// action=login) with MediaWiki's response shapes (formatversion=2,
+// errorformat=plaintext) and message codes, and it has accounts that walk
+// every path of a clientlogin: PASS, FAIL, a 2FA UI step, a captcha after a
+// failure, a REDIRECT through a fake identity provider, RESTART, and a UI
+// step using every field type.
+//
+// It serves the app's handler tests, the offline demo and the benchmark.
+// It is not MediaWiki: the real-wiki tests are the reference.
+package demowiki
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Account names and passwords.
+const (
+	UserAlice = "Alice" // password only
+	UserBob   = "Bob"   // password, then a TOTP code
+	UserCarol = "Carol" // reached through the demo identity provider
+	UserDave  = "Dave"  // password; meant for the captcha walk
+	UserErin  = "Erin"  // password, then a step with every field type
+
+	Password = "demo-password"
+	// TOTPSecret is Bob's base32 TOTP secret (RFC 6238, SHA-1, 30 s, 6 digits).
+	TOTPSecret = "JBSWY3DPEHPK3PXP"
+	// BotName and BotPassword log in with action=login.
+	BotName     = "Alice@demo"
+	BotPassword = "demo-bot-password-0123456789abcdef"
+
+	// IdentityCarol maps to Carol; IdentityStranger maps to no account.
+	IdentityCarol    = "carol@idp.example"
+	IdentityStranger = "stranger@idp.example"
+
+	// SSOButton is the name of the SSO button field on the login form.
+	SSOButton = "demosso"
+	// CaptchaQuestion's answer is CaptchaAnswer.
+	CaptchaQuestion = "What is the colour of the sky on a clear day?"
+	CaptchaAnswer   = "blue"
+
+	// CookieName is the demo wiki's session cookie, named apart from the
+	// app's own since browsers share cookies between ports.
+	CookieName = "demowiki_session"
+)
+
+// Request ids, as MediaWiki names its AuthenticationRequest classes.
+const (
+	reqPassword = `MediaWiki\Auth\PasswordAuthenticationRequest`
+	reqRemember = `MediaWiki\Auth\RememberMeAuthenticationRequest`
+	reqOATH     = `MediaWiki\Extension\OATHAuth\Auth\TOTPAuthenticationRequest`
+	reqCaptcha  = `CaptchaAuthenticationRequest`
+	reqSSO      = `DemoSSO\ButtonRequest`
+	reqSSOBack  = `DemoSSO\ReturnRequest`
+	reqProfile  = `DemoProfile\ConfirmRequest`
+)
+
+// Wiki is the demo wiki, an http.Handler: api.php at /api.php and the
+// identity provider at /idp.
+type Wiki struct {
+	// Latency is added to every API call, to mimic a real wiki.
+	Latency time.Duration
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	failures map[string]int    // failed logins by user name, for the captcha
+	codes    map[string]string // SSO code -> identity, single use
+	usedTOTP map[string]bool
+	now      func() time.Time
+	calls    atomic.Int64
+	mux      *http.ServeMux
+}
+
+type session struct {
+	id        string
+	user      string
+	userID    int
+	token     string // login token
+	csrf      string
+	auth      *auth
+	captchaID string
+	captchaOK string
+	expires   time.Time
+}
+
+// auth is a login in progress, as AuthManager keeps it in the session.
+type auth struct {
+	stage     string // "oath", "sso", "profile"
+	user      string
+	returnURL string
+	state     string
+	remember  bool
+}
+
+// sessionTTL is how long an idle demo session lives.
+const sessionTTL = time.Hour
+
+// New returns a demo wiki.
+func New() *Wiki {
+	w := &Wiki{sessions: map[string]*session{}, failures: map[string]int{},
+		codes: map[string]string{}, usedTOTP: map[string]bool{}, now: time.Now}
+	w.mux = http.NewServeMux()
+	w.mux.HandleFunc("/api.php", w.api)
+	w.mux.HandleFunc("/idp", w.idp)
+	return w
+}
+
+func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.mux.ServeHTTP(rw, r) }
+
+// Calls reports how many api.php requests were served.
+func (w *Wiki) Calls() int64 { return w.calls.Load() }
+
+// ExpireSessions forgets every session, as a wiki whose session store was
+// flushed.
+func (w *Wiki) ExpireSessions() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sessions = map[string]*session{}
+}
+
+// TOTP returns the code for secret at t.
+func TOTP(secret string, t time.Time) string {
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(secret, "=")))
+	if err != nil {
+		return ""
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(t.Unix()/30))
+	m := hmac.New(sha1.New, key)
+	m.Write(msg[:])
+	sum := m.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	code := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
+	return fmt.Sprintf("%06d", code%1000000)
+}
+
+var userIDs = map[string]int{UserAlice: 1, UserBob: 2, UserCarol: 3, UserDave: 4, UserErin: 5}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sess returns the request's session, making one (and its cookie) if asked.
+func (w *Wiki) sess(rw http.ResponseWriter, r *http.Request, create bool) *session {
+	now := w.now()
+	if c, err := r.Cookie(CookieName); err == nil {
+		if s, ok := w.sessions[c.Value]; ok && now.Before(s.expires) {
+			s.expires = now.Add(sessionTTL)
+			return s
+		}
+	}
+	if !create {
+		return nil
+	}
+	s := &session{id: randHex(16), expires: now.Add(sessionTTL)}
+	w.sessions[s.id] = s
+	http.SetCookie(rw, &http.Cookie{Name: CookieName, Value: s.id, Path: "/", HttpOnly: true})
+	return s
+}
+
+// renew gives a session a new ID at login, as MediaWiki does.
+func (w *Wiki) renew(rw http.ResponseWriter, s *session) {
+	delete(w.sessions, s.id)
+	s.id = randHex(16)
+	s.token, s.csrf = "", ""
+	w.sessions[s.id] = s
+	http.SetCookie(rw, &http.Cookie{Name: CookieName, Value: s.id, Path: "/", HttpOnly: true})
+}
+
+func writeJSON(rw http.ResponseWriter, v any) {
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(rw).Encode(v)
+}
+
+func apiError(rw http.ResponseWriter, code, text string) {
+	rw.Header().Set("MediaWiki-API-Error", code)
+	writeJSON(rw, map[string]any{
+		"errors":   []map[string]string{{"code": code, "text": text, "module": "main"}},
+		"docref":   "See /api.php for API usage.",
+		"servedby": "demowiki",
+	})
+}
+
+func (w *Wiki) api(rw http.ResponseWriter, r *http.Request) {
+	w.calls.Add(1)
+	if w.Latency > 0 {
+		time.Sleep(w.Latency)
+	}
+	if err := r.ParseForm(); err != nil {
+		apiError(rw, "badrequest", "The request could not be read.")
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	post := r.Method == http.MethodPost
+	switch action := r.Form.Get("action"); action {
+	case "query":
+		w.query(rw, r)
+	case "clientlogin", "login", "logout":
+		if !post {
+			apiError(rw, "mustbeposted", fmt.Sprintf("The \"%s\" module requires a POST request.", action))
+			return
+		}
+		for _, secret := range []string{"password", "lgpassword", "logintoken", "lgtoken", "token"} {
+			if r.URL.Query().Has(secret) {
+				apiError(rw, "mustpostparams", "The following parameter was found in the query string, but must be in the POST body: "+secret+".")
+				return
+			}
+		}
+		switch action {
+		case "clientlogin":
+			w.clientLogin(rw, r)
+		case "login":
+			w.botLogin(rw, r)
+		default:
+			w.logout(rw, r)
+		}
+	default:
+		apiError(rw, "badvalue", fmt.Sprintf("Unrecognized value for parameter \"action\": %s.", action))
+	}
+}
+
+func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
+	q := map[string]any{}
+	for _, meta := range strings.Split(r.Form.Get("meta"), "|") {
+		switch meta {
+		case "tokens":
+			s := w.sess(rw, r, true)
+			toks := map[string]string{}
+			for _, typ := range strings.Split(r.Form.Get("type"), "|") {
+				switch typ {
+				case "login":
+					if s.token == "" {
+						s.token = randHex(20) + `+\`
+					}
+					toks["logintoken"] = s.token
+				case "csrf", "":
+					if s.user == "" {
+						toks["csrftoken"] = `+\`
+					} else {
+						if s.csrf == "" {
+							s.csrf = randHex(20) + `+\`
+						}
+						toks["csrftoken"] = s.csrf
+					}
+				}
+			}
+			q["tokens"] = toks
+		case "authmanagerinfo":
+			if r.Form.Get("amirequestsfor") != "login" {
+				apiError(rw, "badvalue", "This demo wiki only describes logins (amirequestsfor=login).")
+				return
+			}
+			s := w.sess(rw, r, true)
+			reqs := []any{}
+			if w.captchaNeeded() {
+				reqs = append(reqs, w.captchaRequest(s))
+			}
+			reqs = append(reqs, passwordRequest(), rememberRequest(), ssoRequest())
+			q["authmanagerinfo"] = map[string]any{
+				"canauthenticatenow": true, "cancreateaccounts": false, "cancreatetempaccounts": false,
+				"preservedusername": "", "requests": reqs,
+			}
+		case "userinfo":
+			s := w.sess(rw, r, false)
+			if s == nil || s.user == "" {
+				if a := r.Form.Get("assert"); a == "user" || a == "bot" {
+					apiError(rw, "assert"+a+"failed", "You are no longer logged in, so the action could not be completed.")
+					return
+				}
+				q["userinfo"] = map[string]any{"id": 0, "name": r.RemoteAddr, "anon": true, "groups": []string{"*"}, "editcount": 0}
+				continue
+			}
+			if r.Form.Get("assert") == "bot" {
+				apiError(rw, "assertbotfailed", "You do not have the \"bot\" right, so the action could not be completed.")
+				return
+			}
+			q["userinfo"] = map[string]any{"id": s.userID, "name": s.user,
+				"groups": []string{"*", "user", "autoconfirmed"}, "editcount": 42 + s.userID}
+		case "":
+		default:
+			apiError(rw, "badvalue", "Unrecognized value for parameter \"meta\": "+meta+".")
+			return
+		}
+	}
+	writeJSON(rw, map[string]any{"batchcomplete": true, "query": q})
+}
+
+// captchaNeeded: like ConfirmEdit's badlogin trigger, a captcha is asked of
+// everyone once a login failed for Dave.
+func (w *Wiki) captchaNeeded() bool { return w.failures[UserDave] > 0 }
+
+func field(typ, label, help string, extra ...any) map[string]any {
+	f := map[string]any{"type": typ, "label": label, "help": help}
+	for i := 0; i+1 < len(extra); i += 2 {
+		f[extra[i].(string)] = extra[i+1]
+	}
+	return f
+}
+
+func request(id, required, provider string, fields map[string]any, order []string, metadata any) map[string]any {
+	if metadata == nil {
+		metadata = []any{}
+	}
+	return map[string]any{"id": id, "metadata": metadata, "required": required,
+		"provider": provider, "account": "", "fields": orderedFields{fields, order}}
+}
+
+// orderedFields writes a JSON object in a fixed order, as PHP does.
+type orderedFields struct {
+	m     map[string]any
+	order []string
+}
+
+func (o orderedFields) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range o.order {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kj, _ := json.Marshal(k)
+		vj, err := json.Marshal(o.m[k])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(kj)
+		b.WriteByte(':')
+		b.Write(vj)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+func passwordRequest() map[string]any {
+	return request(reqPassword, "primary-required", "Password-based authentication", map[string]any{
+		"username": field("string", "Username", "Username for authentication."),
+		"password": field("password", "Password", "Password for authentication.", "sensitive", true),
+	}, []string{"username", "password"}, nil)
+}
+
+func rememberRequest() map[string]any {
+	return request(reqRemember, "optional", "", map[string]any{
+		"rememberMe": field("checkbox", "Keep me logged in (for up to 180 days)",
+			"Whether the password should be remembered for longer than the length of the session.", "optional", true),
+	}, []string{"rememberMe"}, nil)
+}
+
+func ssoRequest() map[string]any {
+	return request(reqSSO, "primary-required", "Demo single sign-on", map[string]any{
+		SSOButton: field("button", "Log in with Demo SSO", "Log in through the demo identity provider."),
+	}, []string{SSOButton}, nil)
+}
+
+func (w *Wiki) captchaRequest(s *session) map[string]any {
+	if s.captchaID == "" {
+		s.captchaID = strconv.Itoa(1000000 + int(w.now().UnixNano()%9000000))
+		s.captchaOK = CaptchaAnswer
+	}
+	return request(reqCaptcha, "required", "", map[string]any{
+		"captchaId":   field("hidden", "CAPTCHA ID", "This value should be sent back unchanged.", "value", s.captchaID),
+		"captchaInfo": field("null", "To protect the wiki against automated account creation, we kindly ask you to answer the question that appears below:", "Description of the CAPTCHA to solve.", "value", "<p>"+CaptchaQuestion+"</p>"),
+		"captchaWord": field("string", "CAPTCHA", "Solution of the CAPTCHA."),
+	}, []string{"captchaId", "captchaInfo", "captchaWord"}, map[string]string{"type": "question", "mime": "text/html"})
+}
+
+func loginResult(status string, extra map[string]any) map[string]any {
+	cl := map[string]any{"status": status}
+	for k, v := range extra {
+		cl[k] = v
+	}
+	return map[string]any{"clientlogin": cl}
+}
+
+func (w *Wiki) clientLogin(rw http.ResponseWriter, r *http.Request) {
+	s := w.sess(rw, r, true)
+	f := r.PostForm
+	if f.Get("logintoken") == "" {
+		apiError(rw, "missingparam", "The \"logintoken\" parameter must be set.")
+		return
+	}
+	if s.token == "" || f.Get("logintoken") != s.token {
+		apiError(rw, "badtoken", "Invalid CSRF token.")
+		return
+	}
+	switch {
+	case f.Get("logincontinue") != "":
+		w.continueLogin(rw, s, f)
+	case f.Get("loginreturnurl") != "":
+		w.beginLogin(rw, baseURL(r), s, f)
+	default:
+		apiError(rw, "missingparam", "At least one of the parameters \"loginreturnurl\" and \"logincontinue\" is required.")
+	}
+}
+
+func fail(msg, code string) map[string]any {
+	return loginResult("FAIL", map[string]any{"message": msg, "messagecode": code})
+}
+
+func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url.Values) {
+	s.auth = nil
+	ret, err := url.Parse(f.Get("loginreturnurl"))
+	if err != nil || !ret.IsAbs() {
+		apiError(rw, "badvalue", "The loginreturnurl must be absolute.")
+		return
+	}
+	if w.captchaNeeded() {
+		if s.captchaID == "" || f.Get("captchaId") != s.captchaID || !strings.EqualFold(strings.TrimSpace(f.Get("captchaWord")), s.captchaOK) {
+			s.captchaID = ""
+			writeJSON(rw, fail("Incorrect or missing CAPTCHA.", "captcha-login-fail"))
+			return
+		}
+		s.captchaID = ""
+	}
+	if f.Get(SSOButton) != "" {
+		state := randHex(16)
+		s.auth = &auth{stage: "sso", returnURL: ret.String(), state: state}
+		writeJSON(rw, loginResult("REDIRECT", map[string]any{
+			"redirecttarget": idpURL(base, ret.String(), state),
+			"requests": []any{request(reqSSOBack, "required", "Demo single sign-on", map[string]any{
+				"code":  field("string", "code", "Code from the identity provider."),
+				"state": field("string", "state", "State from the identity provider."),
+			}, []string{"code", "state"}, nil)},
+		}))
+		return
+	}
+	user, pass := f.Get("username"), f.Get("password")
+	if user == "" {
+		writeJSON(rw, fail("No authentication data was provided, or the provider cannot handle it.", "authmanager-authn-no-primary"))
+		return
+	}
+	user = strings.ToUpper(user[:1]) + user[1:]
+	if _, ok := userIDs[user]; !ok || pass != Password || user == UserCarol {
+		w.failures[user]++
+		writeJSON(rw, fail("Incorrect username or password entered. Please try again.", "wrongpassword"))
+		return
+	}
+	a := &auth{user: user, remember: f.Get("rememberMe") != ""}
+	switch user {
+	case UserBob:
+		a.stage = "oath"
+		s.auth = a
+		writeJSON(rw, oathUI("", ""))
+	case UserErin:
+		a.stage = "profile"
+		s.auth = a
+		writeJSON(rw, profileUI("Confirm a few details to finish logging in.", "demo-profile-prompt"))
+	default:
+		w.pass(rw, s, user)
+	}
+}
+
+// idpURL points at our identity provider, on the host the API was reached
+// at.
+func idpURL(base, returnURL, state string) string {
+	q := url.Values{"returnto": {returnURL}, "state": {state}}
+	return base + "/idp?" + q.Encode()
+}
+
+// baseURL is the scheme and host the request reached us at.
+func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
+func oathUI(msg, code string) map[string]any {
+	if msg == "" {
+		msg, code = "Enter a verification code from your authenticator app.", "oathauth-auth-ui"
+	}
+	return loginResult("UI", map[string]any{"message": msg, "messagecode": code, "requests": []any{
+		request(reqOATH, "required", "", map[string]any{
+			"OATHToken": field("string", "Token", "Two-factor authentication token"),
+		}, []string{"OATHToken"}, nil)}})
+}
+
+func profileUI(msg, code string) map[string]any {
+	return loginResult("UI", map[string]any{"message": msg, "messagecode": code, "requests": []any{
+		request(reqProfile, "required", "Demo profile", map[string]any{
+			"notice":     field("null", "About this step", "", "value", "This step shows <b>every field type</b> AuthManager can describe."),
+			"nickname":   field("string", "Nickname", "What should we call you?"),
+			"pin":        field("password", "Demo PIN", "Type 1234.", "sensitive", true),
+			"colour":     field("select", "Favourite colour", "", "options", orderedFields{map[string]any{"red": "Red", "green": "Green", "blue": "Blue"}, []string{"red", "green", "blue"}}, "value", "green"),
+			"topics":     field("multiselect", "Topics", "Pick any.", "optional", true, "options", orderedFields{map[string]any{"art": "Art", "science": "Science", "history": "History"}, []string{"art", "science", "history"}}),
+			"terms":      field("checkbox", "I accept the demo terms", ""),
+			"ticket":     field("hidden", "Ticket", "", "value", "demo-ticket-42"),
+			"newsletter": field("checkbox", "Send me the newsletter", "", "optional", true),
+		}, []string{"notice", "nickname", "pin", "colour", "topics", "terms", "ticket", "newsletter"}, nil)}})
+}
+
+func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
+	a := s.auth
+	if a == nil {
+		writeJSON(rw, fail("No authentication is in progress. Please start again.", "authmanager-authn-not-in-progress"))
+		return
+	}
+	switch a.stage {
+	case "oath":
+		code := strings.TrimSpace(f.Get("OATHToken"))
+		now := w.now()
+		ok := false
+		for _, d := range []time.Duration{0, -30 * time.Second, 30 * time.Second} {
+			if code != "" && code == TOTP(TOTPSecret, now.Add(d)) && !w.usedTOTP[code] {
+				ok = true
+			}
+		}
+		if !ok {
+			writeJSON(rw, oathUI("Verification failed.", "oathauth-login-failed"))
+			return
+		}
+		w.usedTOTP[code] = true
+		w.pass(rw, s, a.user)
+	case "sso":
+		if f.Get("state") == "" || f.Get("state") != a.state {
+			s.auth = nil
+			writeJSON(rw, fail("The identity provider's answer does not match this login (bad state).", "demosso-bad-state"))
+			return
+		}
+		id, ok := w.codes[f.Get("code")]
+		delete(w.codes, f.Get("code"))
+		switch {
+		case !ok:
+			s.auth = nil
+			writeJSON(rw, fail("The identity provider's code is not valid.", "demosso-bad-code"))
+		case id == IdentityCarol:
+			w.pass(rw, s, UserCarol)
+		default:
+			s.auth = nil
+			writeJSON(rw, loginResult("RESTART", map[string]any{
+				"message":          "The supplied credentials are not associated with any user on this wiki.",
+				"messagecode":      "authmanager-authn-no-local-user-link",
+				"canpreservestate": true,
+			}))
+		}
+	case "profile":
+		if f.Get("pin") != "1234" || f.Get("terms") == "" || f.Get("nickname") == "" || f.Get("ticket") != "demo-ticket-42" {
+			writeJSON(rw, profileUI("Please fill in the nickname, type PIN 1234 and accept the terms.", "demo-profile-invalid"))
+			return
+		}
+		w.pass(rw, s, a.user)
+	}
+}
+
+func (w *Wiki) pass(rw http.ResponseWriter, s *session, user string) {
+	s.auth = nil
+	s.user, s.userID = user, userIDs[user]
+	delete(w.failures, user)
+	w.renew(rw, s)
+	writeJSON(rw, loginResult("PASS", map[string]any{"username": user}))
+}
+
+func (w *Wiki) botLogin(rw http.ResponseWriter, r *http.Request) {
+	s := w.sess(rw, r, true)
+	f := r.PostForm
+	switch {
+	case f.Get("lgtoken") == "":
+		writeJSON(rw, map[string]any{"warnings": []any{}, "login": map[string]any{"result": "NeedToken", "token": s.token}})
+	case f.Get("lgtoken") != s.token:
+		writeJSON(rw, map[string]any{"login": map[string]any{"result": "WrongToken"}})
+	case f.Get("lgname") == UserAlice && f.Get("lgpassword") == Password:
+		writeJSON(rw, map[string]any{"login": map[string]any{"result": "Aborted",
+			"reason": map[string]string{"code": "botpasswords-needed", "text": "Login using the main account password rather than bot passwords is not supported."}}})
+	case f.Get("lgname") == BotName && f.Get("lgpassword") == BotPassword:
+		s.user, s.userID = UserAlice, userIDs[UserAlice]
+		w.renew(rw, s)
+		writeJSON(rw, map[string]any{"login": map[string]any{"result": "Success", "lguserid": s.userID, "lgusername": UserAlice}})
+	default:
+		writeJSON(rw, map[string]any{"login": map[string]any{"result": "Failed",
+			"reason": map[string]string{"code": "wrongpassword", "text": "Incorrect username or password entered. Please try again."}}})
+	}
+}
+
+func (w *Wiki) logout(rw http.ResponseWriter, r *http.Request) {
+	s := w.sess(rw, r, false)
+	tok := r.PostForm.Get("token")
+	want := `+\`
+	if s != nil && s.user != "" {
+		want = s.csrf
+	}
+	if tok == "" || tok != want {
+		apiError(rw, "badtoken", "Invalid CSRF token.")
+		return
+	}
+	if s != nil {
+		delete(w.sessions, s.id)
+	}
+	http.SetCookie(rw, &http.Cookie{Name: CookieName, Value: "deleted", Path: "/", MaxAge: -1})
+	writeJSON(rw, map[string]any{})
+}
+
+// LoggedIn counts the sessions in which a user is logged in.
+func (w *Wiki) LoggedIn() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, s := range w.sessions {
+		if s.user != "" {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,186 @@
+// Command mwlogin serves a page that logs people in to a MediaWiki wiki
+// through the Action API's clientlogin, on their behalf.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mwlogin/mwlogin/handlers"
+	"github.com/mwlogin/mwlogin/mwclient"
+)
+
+const version = "0.1.0"
+
+type config struct {
+	wikiAPI         string
+	publicURL       string
+	listen          string
+	secretKeys      string
+	dev             bool
+	sessionLifetime time.Duration
+	contact         string
+	logFormat       string
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "mwlogin:", err)
+		os.Exit(1)
+	}
+}
+
+// env returns the environment's value for a flag, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("mwlogin", flag.ContinueOnError)
+	fs.StringVar(&cfg.wikiAPI, "wiki", env("MWLOGIN_WIKI", ""), "the wiki's api.php URL, e.g. https://test.wikipedia.org/w/api.php (MWLOGIN_WIKI)")
+	fs.StringVar(&cfg.listen, "listen", env("MWLOGIN_LISTEN", "127.0.0.1:8080"), "address to listen on (MWLOGIN_LISTEN)")
+	fs.StringVar(&cfg.publicURL, "public-url", env("MWLOGIN_PUBLIC_URL", ""), "URL at which browsers reach this app; default http://LISTEN (MWLOGIN_PUBLIC_URL)")
+	fs.StringVar(&cfg.secretKeys, "secret-keys", env("MWLOGIN_SECRET_KEYS", ""), "comma-separated secret keys of at least 32 characters; the first signs, all verify (MWLOGIN_SECRET_KEYS)")
+	fs.BoolVar(&cfg.dev, "dev", env("MWLOGIN_DEV", "") != "", "development mode: plain-HTTP cookies allowed, a key generated if none is set (MWLOGIN_DEV)")
+	lifetime := env("MWLOGIN_SESSION_LIFETIME", handlers.DefaultSessionLifetime.String())
+	fs.StringVar(&lifetime, "session-lifetime", lifetime, "how long a signed-in session lasts (MWLOGIN_SESSION_LIFETIME)")
+	fs.StringVar(&cfg.contact, "contact", env("MWLOGIN_CONTACT", ""), "operator contact (URL or e-mail) for the User-Agent sent to the wiki (MWLOGIN_CONTACT)")
+	fs.StringVar(&cfg.logFormat, "log-format", env("MWLOGIN_LOG_FORMAT", "text"), "log format: text or json (MWLOGIN_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	d, err := time.ParseDuration(lifetime)
+	if err != nil || d <= 0 {
+		return cfg, fmt.Errorf("session lifetime %q is not a positive duration", lifetime)
+	}
+	cfg.sessionLifetime = d
+	if cfg.publicURL == "" {
+		cfg.publicURL = "http://" + cfg.listen
+	}
+	if cfg.wikiAPI == "" {
+		return cfg, errors.New("no wiki configured: pass -wiki https://WIKI/w/api.php (or set MWLOGIN_WIKI)")
+	}
+	return cfg, nil
+}
+
+// loopback reports whether a URL's host is this machine, where plain HTTP
+// and a throwaway key are development, not a deployment.
+func loopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func run(args []string) error {
+	cfg, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	if cfg.logFormat == "json" {
+		handler = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	log := slog.New(handler)
+	slog.SetDefault(log)
+
+	dev := cfg.dev || loopback(cfg.publicURL)
+	keys, err := secretKeys(cfg.secretKeys, dev, log)
+	if err != nil {
+		return err
+	}
+	insecure := strings.HasPrefix(cfg.publicURL, "http://")
+	if insecure && !dev {
+		return fmt.Errorf("public URL %s is plain HTTP on a non-loopback host: use https, or -dev for development", cfg.publicURL)
+	}
+
+	ua := "mwlogin/" + version + " (https://github.com/mwlogin/mwlogin"
+	if cfg.contact != "" {
+		ua += "; " + cfg.contact
+	}
+	ua += ")"
+	client, err := mwclient.New(cfg.wikiAPI, mwclient.Options{UserAgent: ua})
+	if err != nil {
+		return err
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	router := gin.New()
+	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
+	if _, err := handlers.Register(router.Group("/"), handlers.Options{
+		Client: client, PublicURL: cfg.publicURL, Keys: keys, InsecureCookies: insecure,
+		SessionLifetime: cfg.sessionLifetime, Logger: log,
+	}); err != nil {
+		return err
+	}
+
+	srv := &http.Server{Addr: cfg.listen, Handler: router, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL, "wiki", cfg.wikiAPI, "dev", dev)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// secretKeys reads the configured keys, or in development makes one up.
+func secretKeys(list string, dev bool, log *slog.Logger) ([][]byte, error) {
+	var keys [][]byte
+	for _, k := range strings.Split(list, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			if len(k) < 32 {
+				return nil, fmt.Errorf("a secret key is %d characters long; at least 32 are needed", len(k))
+			}
+			keys = append(keys, []byte(k))
+		}
+	}
+	if len(keys) > 0 {
+		return keys, nil
+	}
+	if !dev {
+		return nil, errors.New("no secret key: set MWLOGIN_SECRET_KEYS (e.g. from `openssl rand -base64 32`); only development mode makes one up")
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	log.Warn("no secret key configured: using a random one, so sessions end when the process does (development only)")
+	return [][]byte{[]byte(base64.RawStdEncoding.EncodeToString(b))}, nil
+}

@@ -1,0 +1,240 @@
+// Package mwclient is a client for the MediaWiki Action API, made for
+// logging people in: tokens, meta=authmanagerinfo, action=clientlogin,
+// action=login with bot passwords, meta=userinfo and action=logout.
+//
+// A Client holds what all users share (the API URL, the HTTP transport and
+// its connection pool); a Session is one wiki session, a Client plus a cookie
+// jar that can be saved and restored between requests.
+package mwclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultTimeout          = 15 * time.Second
+	DefaultMaxResponseBytes = 4 << 20
+)
+
+// Options configure a Client.
+type Options struct {
+	// UserAgent identifies the tool to the wiki. Wikimedia's policy asks for
+	// a name, a version and a way to reach the operator:
+	// "mwlogin/1.0 (https://tool.example; ops@example.org) mwclient".
+	UserAgent string
+	// Transport is shared by every Session; nil means a pooled transport
+	// made for one host.
+	Transport http.RoundTripper
+	// Timeout bounds each call whose context has no earlier deadline.
+	Timeout time.Duration
+	// MaxResponseBytes bounds a response body.
+	MaxResponseBytes int64
+}
+
+// Client talks to one wiki's api.php.
+type Client struct {
+	api      *url.URL
+	ua       string
+	rt       http.RoundTripper
+	timeout  time.Duration
+	maxBytes int64
+}
+
+// New returns a Client for the absolute api.php URL apiURL.
+func New(apiURL string, opts Options) (*Client, error) {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return nil, fmt.Errorf("mwclient: wiki API URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("mwclient: wiki API URL %q is not an absolute http(s) URL", apiURL)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	c := &Client{api: u, ua: opts.UserAgent, rt: opts.Transport, timeout: opts.Timeout, maxBytes: opts.MaxResponseBytes}
+	if c.ua == "" {
+		c.ua = "mwlogin-mwclient/0.1 (https://github.com/mwlogin/mwlogin)"
+	}
+	if c.rt == nil {
+		c.rt = NewTransport()
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxResponseBytes
+	}
+	return c, nil
+}
+
+// NewTransport returns a transport tuned for many users talking to one wiki
+// host: keep-alive connections are reused across all sessions.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return t
+}
+
+// APIURL returns the api.php URL.
+func (c *Client) APIURL() *url.URL { u := *c.api; return &u }
+
+// Resolve makes ref (such as a captcha image path) absolute against the
+// API URL, and reports whether it stays on the wiki's own host.
+func (c *Client) Resolve(ref string) (*url.URL, bool) {
+	r, err := url.Parse(ref)
+	if err != nil {
+		return nil, false
+	}
+	u := c.api.ResolveReference(r)
+	return u, u.Scheme == c.api.Scheme && u.Host == c.api.Host
+}
+
+// Session is one wiki session: the Client plus the session's cookies.
+type Session struct {
+	c   *Client
+	jar *Jar
+	hc  *http.Client
+}
+
+// NewSession starts a session from saved cookies (nil for a new one).
+func (c *Client) NewSession(cookies []Cookie) *Session {
+	jar := NewJar(cookies)
+	return &Session{c: c, jar: jar, hc: &http.Client{
+		Transport: c.rt,
+		Jar:       jar,
+		// The API never redirects a well-formed request; following one could
+		// carry a POST body somewhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// Client returns the client the session belongs to.
+func (s *Session) Client() *Client { return s.c }
+
+// Cookies returns the session's cookies, to be saved and later passed to
+// NewSession.
+func (s *Session) Cookies() []Cookie { return s.jar.Saved() }
+
+type headersKey struct{}
+
+// WithHeader returns a context whose API calls carry an extra HTTP header,
+// such as a request ID or X-Forwarded-For for a wiki that trusts us as a
+// proxy.
+func WithHeader(ctx context.Context, key, value string) context.Context {
+	old, _ := ctx.Value(headersKey{}).(http.Header)
+	h := old.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(key, value)
+	return context.WithValue(ctx, headersKey{}, h)
+}
+
+// call sends one API request and decodes the JSON answer into out. Values
+// go in a POST body when post is true (always for secrets), else in the
+// query string.
+func (s *Session) call(ctx context.Context, post bool, params url.Values, out any) error {
+	action := params.Get("action")
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.c.timeout)
+		defer cancel()
+	}
+	params.Set("format", "json")
+	params.Set("formatversion", "2")
+	// plaintext gives a person-readable message in the user's language,
+	// with no HTML to sanitize, and a stable machine code beside it.
+	params.Set("errorformat", "plaintext")
+
+	u := *s.c.api
+	var req *http.Request
+	var err error
+	if post {
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(params.Encode()))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	} else {
+		u.RawQuery = params.Encode()
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}
+	if err != nil {
+		return fmt.Errorf("mwclient: %s: %w", action, err)
+	}
+	if h, ok := ctx.Value(headersKey{}).(http.Header); ok {
+		for k, v := range h {
+			req.Header[k] = v
+		}
+	}
+	req.Header.Set("User-Agent", s.c.ua)
+	req.Header.Set("Accept", "application/json")
+
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return &TransportError{Action: action, Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.c.maxBytes+1))
+	if err != nil {
+		return &TransportError{Action: action, Err: err}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+	}
+	ct := resp.Header.Get("Content-Type")
+	if int64(len(body)) > s.c.maxBytes {
+		return &DecodeError{ContentType: ct, Err: ErrResponseTooLarge}
+	}
+	return decode(ct, body, out)
+}
+
+// envelope is what every formatversion=2 answer may carry besides its module
+// data.
+type envelope struct {
+	Errors []struct {
+		Code   string `json:"code"`
+		Text   string `json:"text"`
+		Module string `json:"module"`
+	} `json:"errors"`
+}
+
+func decode(contentType string, body []byte, out any) error {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "text/javascript" {
+		return &DecodeError{ContentType: contentType, Err: fmt.Errorf("unexpected media type %q", mt)}
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return &DecodeError{ContentType: contentType, Err: err}
+	}
+	if len(env.Errors) > 0 {
+		e := env.Errors[0]
+		return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &DecodeError{ContentType: contentType, Err: err}
+	}
+	return nil
+}
+
+// IsUnavailable reports whether err means the wiki could not be reached or
+// did not answer as an API (as opposed to answering with an API error).
+func IsUnavailable(err error) bool {
+	var te *TransportError
+	var he *HTTPError
+	var de *DecodeError
+	return errors.As(err, &te) || errors.As(err, &he) || errors.As(err, &de)
+}
