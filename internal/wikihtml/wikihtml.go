@@ -11,6 +11,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // Sanitizer cleans HTML from one wiki.
@@ -49,7 +50,7 @@ func (s *Sanitizer) HTML(in string) template.HTML {
 // absolutize rewrites relative href attributes to point at the wiki, since
 // on our pages they would point at us.
 func (s *Sanitizer) absolutize(in string) string {
-	nodes, err := html.ParseFragment(strings.NewReader(in), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: 0})
+	nodes, err := html.ParseFragment(strings.NewReader(in), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
 	if err != nil {
 		return in
 	}

@@ -1,0 +1,182 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mwlogin/mwlogin/internal/browsertest"
+)
+
+// scriptedWiki answers meta=authmanagerinfo and action=clientlogin with
+// fixed JSON, for what the demo wiki never says.
+func scriptedWiki(t *testing.T, info, login string) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/captcha.png":
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG fake"))
+		case r.Form.Get("action") == "clientlogin":
+			fmt.Fprint(w, login)
+		case strings.Contains(r.Form.Get("meta"), "authmanagerinfo"):
+			fmt.Fprintf(w, `{"batchcomplete":true,"query":{"authmanagerinfo":%s,"tokens":{"logintoken":"tok+\\"}}}`, info)
+		case r.Form.Get("meta") == "tokens":
+			fmt.Fprint(w, `{"batchcomplete":true,"query":{"tokens":{"logintoken":"tok+\\"}}}`)
+		default:
+			http.Error(w, "unexpected", http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+const evil = `<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>`
+
+func TestWikiHTMLIsSanitized(t *testing.T) {
+	info := map[string]any{
+		"canauthenticatenow": true,
+		"requests": []any{map[string]any{
+			"id": "Evil", "required": "required", "metadata": []any{},
+			"fields": map[string]any{
+				"username": map[string]any{"type": "string", "label": "User " + evil, "help": "Help " + evil, "value": `"><script>alert(4)</script>`},
+				"choice": map[string]any{"type": "select", "label": "Choice", "help": "",
+					"options": map[string]any{"a": "Option <b onmouseover=alert(5)>A</b>" + evil}},
+				"info": map[string]any{"type": "null", "label": "Info", "help": "", "value": `<p>Question <a href="/wiki/Help">help</a></p>` + evil},
+			},
+		}},
+	}
+	ib, _ := json.Marshal(info)
+	loginAnswer := `{"clientlogin":{"status":"FAIL","message":"Bad ` + strings.ReplaceAll(evil, `"`, `\"`) + `","messagecode":"x"}}`
+	ts := scriptedWiki(t, string(ib), loginAnswer)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
+	b := browsertest.New(t)
+	p := b.Get(e.base + "/")
+	if p.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", p.Status, p.Text())
+	}
+	check := func(p *browsertest.Page) {
+		t.Helper()
+		for _, bad := range []string{"<script>alert", "onerror", "onmouseover", "javascript:", "<img src=x"} {
+			if strings.Contains(p.Body, bad) {
+				t.Fatalf("page contains %q:\n%s", bad, p.Body)
+			}
+		}
+	}
+	check(p)
+	mustContain(t, p, "User", "Help", "Option A", "Question")
+	// A relative wiki link points at the wiki, not at us.
+	links := p.Find(browsertest.ByTag("a"))
+	found := false
+	for _, l := range links {
+		if href, _ := browsertest.Attr(l, "href"); href == ts.URL+"/wiki/Help" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the wiki's relative link was not made absolute:\n%s", p.Body)
+	}
+	p = p.Form("/login").Set("username", "x").Submit()
+	check(p)
+	mustContain(t, p, "Bad")
+}
+
+func TestCaptchaImageThroughProxy(t *testing.T) {
+	info := `{"canauthenticatenow":true,"requests":[
+	 {"id":"CaptchaAuthenticationRequest","required":"required","metadata":{"type":"image","mime":"image/png"},
+	  "fields":{"captchaId":{"type":"hidden","label":"ID","help":"","value":"123"},
+	            "captchaInfo":{"type":"null","label":"Type the text in the picture","help":"","value":"/captcha.png?id=123"},
+	            "captchaWord":{"type":"string","label":"Text","help":""}}}]}`
+	ts := scriptedWiki(t, info, `{"clientlogin":{"status":"PASS","username":"X"}}`)
+	e := newEnvFor(t, "/auth", ts.URL+"/api.php", nil, nil)
+	b := browsertest.New(t)
+	p := b.Get(e.base + "/")
+	imgs := p.Find(browsertest.ByTag("img"))
+	if len(imgs) != 1 {
+		t.Fatalf("%d images on the form:\n%s", len(imgs), p.Body)
+	}
+	src, _ := browsertest.Attr(imgs[0], "src")
+	if !strings.HasPrefix(src, "/auth/captcha/") {
+		t.Fatalf("captcha image src %q does not go through our proxy", src)
+	}
+	if alt, _ := browsertest.Attr(imgs[0], "alt"); alt == "" {
+		t.Fatal("captcha image has no alt text")
+	}
+	img := p.Follow(src)
+	if img.Status != http.StatusOK || img.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(img.Body, "\x89PNG") {
+		t.Fatalf("proxy: status %d type %q", img.Status, img.Header.Get("Content-Type"))
+	}
+	// Another browser cannot fetch this flow's image.
+	if other := browsertest.New(t).Get(ts.URL[:0] + e.base + strings.TrimPrefix(src, "/auth")); other.Status != http.StatusNotFound {
+		t.Fatalf("another browser got the captcha: status %d", other.Status)
+	}
+}
+
+func TestRedirectTargetMustBeHTTP(t *testing.T) {
+	info := `{"canauthenticatenow":true,"requests":[{"id":"SSO","required":"primary-required","metadata":[],
+	 "fields":{"sso":{"type":"button","label":"SSO","help":""}}}]}`
+	ts := scriptedWiki(t, info, `{"clientlogin":{"status":"REDIRECT","redirecttarget":"javascript:alert(1)","requests":[]}}`)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
+	b := browsertest.New(t)
+	p := b.Get(e.base + "/").Form("/login").Submit("sso")
+	if p.Status != http.StatusBadGateway {
+		t.Fatalf("status %d", p.Status)
+	}
+	if strings.Contains(p.Body, "javascript:") {
+		t.Fatal("the bad target reached the page")
+	}
+	mustContain(t, p, "not a web page")
+}
+
+func TestReturnByCrossSitePost(t *testing.T) {
+	e := newEnv(t, "/")
+	b := browsertest.New(t)
+	idp := ssoToProvider(t, e, b)
+	var ret *url.URL
+	b.Client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		ret = req.URL
+		return http.ErrUseLastResponse
+	}
+	idp.Form("idp").Submit("identity")
+	b.Client.CheckRedirect = nil
+	// The provider POSTs the return (response_mode=form_post): the browser
+	// sends no SameSite=Lax cookie with a cross-site POST.
+	cookieless := browsertest.New(t)
+	cookieless.Header.Set("Sec-Fetch-Site", "cross-site")
+	bounce := cookieless.Post(e.base+"/return", ret.Query())
+	mustContain(t, bounce, "Continue signing in")
+	if !strings.Contains(bounce.Body, "/static/bounce.js") {
+		t.Fatal("the bounce page does not load its auto-submit script")
+	}
+	// The user's own browser re-posts it from our page, with its cookie.
+	f := bounce.Form("/return")
+	p := b.Post(f.Action.String(), f.Values)
+	mustContain(t, p, "signed in to the wiki as Carol")
+}
+
+func TestLanguageIsForwarded(t *testing.T) {
+	var got []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got = append(got, r.Form.Get("uselang"))
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"query":{"authmanagerinfo":{"requests":[]}}}`)
+	}))
+	defer ts.Close()
+	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
+	for _, h := range []string{"de-DE,de;q=0.9,en;q=0.8", "pt-BR", "fr;q=0.5, nl", "*"} {
+		b := browsertest.New(t)
+		b.Header.Set("Accept-Language", h)
+		b.Get(e.base + "/")
+	}
+	want := []string{"de", "pt-br", "nl", ""}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("uselang sent %q, want %q", got, want)
+	}
+}
