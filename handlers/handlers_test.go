@@ -55,7 +55,7 @@ func newEnv(t *testing.T, prefix string) *env {
 	return newEnvFor(t, prefix, wikiTS.URL+"/api.php", wiki, wikiTS)
 }
 
-func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS *httptest.Server) *env {
+func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS *httptest.Server, hooks ...func(*gin.RouterGroup, *handlers.App)) *env {
 	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	client, err := mwclient.New(apiURL, mwclient.Options{UserAgent: "mwlogin-test/0 (test)", Timeout: 3 * time.Second})
@@ -71,19 +71,24 @@ func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS 
 	router := gin.New()
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
-	if _, err := handlers.Register(router.Group(prefix), handlers.Options{
+	group := router.Group(prefix)
+	app, err := handlers.Register(group, handlers.Options{
 		Client: client, PublicURL: public, Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")},
 		InsecureCookies: true, Logger: log,
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	app := httptest.NewUnstartedServer(router)
-	app.Listener.Close()
-	app.Listener = ln
-	app.Start()
-	t.Cleanup(app.Close)
+	for _, h := range hooks {
+		h(group, app)
+	}
+	srv := httptest.NewUnstartedServer(router)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
 	currentLogs.Store(t.Name(), logs)
-	return &env{app: app, wiki: wiki, wikiTS: wikiTS, base: public + strings.TrimRight(prefix, "/"), logs: logs}
+	return &env{app: srv, wiki: wiki, wikiTS: wikiTS, base: public + strings.TrimRight(prefix, "/"), logs: logs}
 }
 
 func mustContain(t *testing.T, p *browsertest.Page, want ...string) {

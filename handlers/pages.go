@@ -328,3 +328,14 @@ func (a *App) captcha(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, ct, body)
 }
+
+// User returns the signed-in user of a request, with a wiki API session
+// carrying their wiki cookies, ready for calls on their behalf. ok is false
+// when nobody is signed in.
+func (a *App) User(c *gin.Context) (name string, wiki *mwclient.Session, ok bool) {
+	u := userOf(a.session(c))
+	if u == nil {
+		return "", nil, false
+	}
+	return u.Name, a.opts.Client.NewSession(u.Cookies), true
+}
