@@ -47,6 +47,10 @@ type Options struct {
 	// CookieName names our session cookie; it must differ from the wiki's
 	// cookies and the host's, since browsers share cookies across ports.
 	CookieName string
+	// CookiePath is our cookie's Path; the mount prefix if empty. A host
+	// that guards routes outside the prefix with RequireSignIn sets a path
+	// covering them, such as "/".
+	CookiePath string
 	// InsecureCookies drops the Secure flag, for plain-HTTP development.
 	InsecureCookies bool
 	// SessionLifetime bounds a signed-in session; FlowLifetime a login in
@@ -61,6 +65,10 @@ type Options struct {
 	// AppName is shown above every page.
 	AppName string
 	Logger  *slog.Logger
+	// OnSignIn and OnSignOut, if set, run after a user signed in (PASS)
+	// and before the sign-out is answered.
+	OnSignIn  func(c *gin.Context, name string)
+	OnSignOut func(c *gin.Context, name string)
 }
 
 // Defaults for zero Options fields.
@@ -128,10 +136,14 @@ func newApp(prefix string, opts Options) (*App, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	cookiePath := prefix
+	cookiePath := opts.CookiePath
+	if cookiePath == "" {
+		cookiePath = prefix
+	}
 	if cookiePath == "" {
 		cookiePath = "/"
 	}
+	opts.CookiePath = cookiePath
 	st, err := sessionstore.New(sessionstore.Config{
 		Backend:   opts.Backend,
 		Keys:      opts.Keys,
@@ -178,3 +190,25 @@ func (a *App) routes(r *gin.RouterGroup) {
 
 // Prefix is the mount prefix ("" at the root).
 func (a *App) Prefix() string { return a.prefix }
+
+// NewHandler returns the login app as an http.Handler serving the paths
+// under prefix, for hosts that are not Gin applications:
+//
+//	h, app, err := handlers.NewHandler("/auth", opts)
+//	mux.Handle("/auth/", h)
+func NewHandler(prefix string, opts Options) (http.Handler, *App, error) {
+	engine := gin.New()
+	engine.Use(Recovery(loggerOr(opts.Logger)))
+	app, err := Register(engine.Group(prefix), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return engine, app, nil
+}
+
+func loggerOr(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
+}

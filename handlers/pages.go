@@ -82,9 +82,14 @@ func (a *App) fail(c *gin.Context, err error) {
 func (a *App) index(c *gin.Context) {
 	sess := a.session(c)
 	if u := userOf(sess); u != nil {
+		if rt := safeReturnTo(c.Query("returnto")); rt != "" {
+			c.Redirect(http.StatusSeeOther, rt)
+			return
+		}
 		a.signedIn(c, sess, u)
 		return
 	}
+	rememberReturnTo(c, sess)
 	st := flowOf(sess)
 	notice := ""
 	if c.Query("signedout") != "" {
@@ -173,12 +178,16 @@ func (a *App) signIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 	}
 	delete(sess.Values, keyFlow)
 	sess.Values[keyUser] = u
+	target := a.takeReturnTo(sess)
 	if err := a.save(c, sess); err != nil {
 		a.fail(c, err)
 		return
 	}
 	a.log.Info("login outcome", "status", "PASS", "user", u.Name)
-	c.Redirect(http.StatusSeeOther, a.prefix+"/")
+	if a.opts.OnSignIn != nil {
+		a.opts.OnSignIn(c, u.Name)
+	}
+	c.Redirect(http.StatusSeeOther, target)
 }
 
 // callback is loginreturnurl: the browser back from a REDIRECT.
@@ -260,6 +269,9 @@ func (a *App) logout(c *gin.Context) {
 			a.log.Warn("wiki logout failed", "user", u.Name, "err", err)
 		}
 		a.log.Info("signed out", "user", u.Name)
+		if a.opts.OnSignOut != nil {
+			a.opts.OnSignOut(c, u.Name)
+		}
 	}
 	sess.Values = map[any]any{}
 	sess.Options.MaxAge = -1

@@ -1,0 +1,100 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+)
+
+// keyReturnTo holds where to send the browser after PASS.
+const keyReturnTo = "returnto"
+
+// userKey is the gin.Context key under which RequireSignIn leaves the
+// signed-in user's name.
+const userKey = "mwlogin.user"
+
+// RequireSignIn is middleware for the host's routes: a signed-in request
+// goes on (with UserName(c) set); any other GET or HEAD is sent to the login
+// page, and back to where it was after PASS; other methods get 401.
+//
+// Our cookie only reaches paths under Options.CookiePath (the mount prefix
+// by default), so routes outside it need a CookiePath covering them.
+func (a *App) RequireSignIn() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !strings.HasPrefix(c.Request.URL.Path, strings.TrimSuffix(a.opts.CookiePath, "/")) {
+			a.log.Error("RequireSignIn guards a path our cookie never reaches; set Options.CookiePath", "path", c.Request.URL.Path, "cookie_path", a.opts.CookiePath)
+		}
+		if u := userOf(a.session(c)); u != nil {
+			c.Set(userKey, u.Name)
+			c.Next()
+			return
+		}
+		if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
+			c.AbortWithStatus(http.StatusUnauthorized)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, a.LoginURL(c.Request.URL.RequestURI()))
+		c.Abort()
+	}
+}
+
+// LoginURL is the login page's path, asking to come back to returnTo (a
+// local path) after PASS.
+func (a *App) LoginURL(returnTo string) string {
+	if rt := safeReturnTo(returnTo); rt != "" {
+		return a.prefix + "/?returnto=" + url.QueryEscape(rt)
+	}
+	return a.prefix + "/"
+}
+
+// UserName returns the name RequireSignIn found signed in, or "".
+func UserName(c *gin.Context) string {
+	return c.GetString(userKey)
+}
+
+// safeReturnTo accepts only a local absolute path, so that the login page
+// cannot be used to send a user to another site (an open redirect): no
+// scheme, no host, no "//" or "/\" (which browsers read as a host), no
+// backslashes or control characters. It returns "" for anything else.
+func safeReturnTo(s string) string {
+	if s == "" || len(s) > 2048 || s[0] != '/' {
+		return ""
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return ""
+		}
+	}
+	if len(s) > 1 && s[1] == '/' {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
+		return ""
+	}
+	if p := path.Clean(u.Path); strings.HasPrefix(p, "//") {
+		return ""
+	}
+	return s
+}
+
+// rememberReturnTo keeps a requested return path for after PASS.
+func rememberReturnTo(c *gin.Context, sess *sessions.Session) {
+	if rt := safeReturnTo(c.Query("returnto")); rt != "" {
+		sess.Values[keyReturnTo] = rt
+	}
+}
+
+// takeReturnTo removes and returns the return path, or the default.
+func (a *App) takeReturnTo(sess *sessions.Session) string {
+	rt, _ := sess.Values[keyReturnTo].(string)
+	delete(sess.Values, keyReturnTo)
+	if rt = safeReturnTo(rt); rt != "" {
+		return rt
+	}
+	return a.prefix + "/"
+}
