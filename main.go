@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/mwclient"
+	"github.com/mwlogin/mwlogin/store"
 )
 
 const version = "0.1.0"
@@ -36,6 +38,11 @@ type config struct {
 	sessionLifetime time.Duration
 	contact         string
 	logFormat       string
+	store           string
+	trustedProxies  string
+	loginAttempts   int
+	forwardClientIP bool
+	frameAncestors  string
 }
 
 func main() {
@@ -65,9 +72,20 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&lifetime, "session-lifetime", lifetime, "how long a signed-in session lasts (MWLOGIN_SESSION_LIFETIME)")
 	fs.StringVar(&cfg.contact, "contact", env("MWLOGIN_CONTACT", ""), "operator contact (URL or e-mail) for the User-Agent sent to the wiki (MWLOGIN_CONTACT)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("MWLOGIN_LOG_FORMAT", "text"), "log format: text or json (MWLOGIN_LOG_FORMAT)")
+	fs.StringVar(&cfg.store, "store", env("MWLOGIN_STORE", "memory"), "where sessions are kept: memory (one instance), or a redis:// or rediss:// URL shared by several instances (MWLOGIN_STORE)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("MWLOGIN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; none by default (MWLOGIN_TRUSTED_PROXIES)")
+	attempts := env("MWLOGIN_LOGIN_ATTEMPTS", "10")
+	fs.StringVar(&attempts, "login-attempts", attempts, "login attempts a client may make at once, then one per 6 s; -1 turns the limit off (MWLOGIN_LOGIN_ATTEMPTS)")
+	fs.BoolVar(&cfg.forwardClientIP, "forward-client-ip", env("MWLOGIN_FORWARD_CLIENT_IP", "") != "", "send the user's address to the wiki as X-Forwarded-For, for wikis that trust this server as a proxy (MWLOGIN_FORWARD_CLIENT_IP)")
+	fs.StringVar(&cfg.frameAncestors, "frame-ancestors", env("MWLOGIN_FRAME_ANCESTORS", ""), "comma-separated origins allowed to frame the pages; none by default (MWLOGIN_FRAME_ANCESTORS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	n, err := strconv.Atoi(attempts)
+	if err != nil || n == 0 || n < -1 {
+		return cfg, fmt.Errorf("login attempts %q must be a positive number, or -1 for no limit", attempts)
+	}
+	cfg.loginAttempts = n
 	d, err := time.ParseDuration(lifetime)
 	if err != nil || d <= 0 {
 		return cfg, fmt.Errorf("session lifetime %q is not a positive duration", lifetime)
@@ -129,12 +147,29 @@ func run(args []string) error {
 		return err
 	}
 
+	store.SetRedisLogger(log)
+	backend, storeName, err := openStore(cfg.store)
+	if err != nil {
+		return err
+	}
+	defer backend.shutdown()
+	if storeName != "memory" && strings.TrimSpace(cfg.secretKeys) == "" {
+		log.Warn("a shared session store with a made-up key: other instances cannot open this one's sessions; give them all the same MWLOGIN_SECRET_KEYS")
+	}
+
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
+	// Gin believes X-Forwarded-For from anyone unless told otherwise; the
+	// rate limit must see the real client.
+	if err := router.SetTrustedProxies(splitList(cfg.trustedProxies)); err != nil {
+		return fmt.Errorf("trusted proxies: %w", err)
+	}
 	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
 	if _, err := handlers.Register(router.Group("/"), handlers.Options{
 		Client: client, PublicURL: cfg.publicURL, Keys: keys, InsecureCookies: insecure,
-		SessionLifetime: cfg.sessionLifetime, Logger: log,
+		SessionLifetime: cfg.sessionLifetime, Logger: log, Backend: backend.Backend,
+		LoginAttempts: cfg.loginAttempts, ForwardClientIP: cfg.forwardClientIP,
+		FrameAncestors: splitList(cfg.frameAncestors),
 	}); err != nil {
 		return err
 	}
@@ -145,7 +180,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL, "wiki", cfg.wikiAPI, "dev", dev)
+	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL, "wiki", cfg.wikiAPI, "store", storeName, "dev", dev)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -160,6 +195,17 @@ func run(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // secretKeys reads the configured keys, or in development makes one up.
@@ -183,4 +229,34 @@ func secretKeys(list string, dev bool, log *slog.Logger) ([][]byte, error) {
 	rand.Read(b)
 	log.Warn("no secret key configured: using a random one, so sessions end when the process does (development only)")
 	return [][]byte{[]byte(base64.RawStdEncoding.EncodeToString(b))}, nil
+}
+
+// openedStore is the session backend and how to let go of it at shutdown.
+type openedStore struct {
+	store.Backend
+	shutdown func() error
+}
+
+// openStore opens the backend the -store setting names: "memory", or a
+// redis:// or rediss:// URL, whose server must answer now. The name it
+// returns is safe to log (no password).
+func openStore(setting string) (openedStore, string, error) {
+	switch {
+	case setting == "memory":
+		return openedStore{store.NewMemory(), func() error { return nil }}, "memory", nil
+	case strings.HasPrefix(setting, "redis://") || strings.HasPrefix(setting, "rediss://"):
+		r, err := store.NewRedis(setting)
+		if err != nil {
+			return openedStore{}, "", err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := r.Ping(ctx); err != nil {
+			r.Close()
+			return openedStore{}, "", fmt.Errorf("the session store does not answer: %w", err)
+		}
+		return openedStore{r, r.Close}, r.String(), nil
+	}
+	// The value is not repeated: it may be a mistyped URL with a password.
+	return openedStore{}, "", errors.New(`-store (MWLOGIN_STORE) must be "memory" or a redis:// or rediss:// URL`)
 }

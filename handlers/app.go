@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/mwlogin/mwlogin/flow"
+	"github.com/mwlogin/mwlogin/internal/ratelimit"
 	"github.com/mwlogin/mwlogin/internal/wikihtml"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/sessionstore"
@@ -65,6 +66,21 @@ type Options struct {
 	// AppName is shown above every page.
 	AppName string
 	Logger  *slog.Logger
+	// FrameAncestors lists the origins allowed to frame our pages (CSP
+	// frame-ancestors), for tools that embed the login; none by default.
+	FrameAncestors []string
+	// LoginAttempts and LoginInterval limit login attempts (form posts and
+	// REDIRECT returns) per client address: LoginAttempts at once, then one
+	// per LoginInterval. Defaults 10 and 6s; negative LoginAttempts turns
+	// the limit off. The client address is gin's ClientIP, so configure the
+	// host engine's trusted proxies when behind a reverse proxy.
+	LoginAttempts int
+	LoginInterval time.Duration
+	// ForwardClientIP sends the user's address to the wiki as
+	// X-Forwarded-For, for wikis that trust this server as a proxy
+	// ($wgSquidServers / $wgCdnServersNoPurge); otherwise the wiki's
+	// throttles and captcha counters see our server's address.
+	ForwardClientIP bool
 	// OnSignIn and OnSignOut, if set, run after a user signed in (PASS)
 	// and before the sign-out is answered.
 	OnSignIn  func(c *gin.Context, name string)
@@ -90,6 +106,8 @@ type App struct {
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
 	wikiHost string
+	csp      string
+	limit    *ratelimit.Limiter
 }
 
 // Register mounts the login app on r (a router group whose base path is the
@@ -165,27 +183,52 @@ func newApp(prefix string, opts Options) (*App, error) {
 		return nil, err
 	}
 	cop := http.NewCrossOriginProtection()
-	return &App{
+	ancestors := "'none'"
+	for _, o := range opts.FrameAncestors {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(o, " ;,'") {
+			return nil, fmt.Errorf("handlers: frame ancestor %q must be an origin such as https://tool.example", o)
+		}
+		if ancestors == "'none'" {
+			ancestors = ""
+		} else {
+			ancestors += " "
+		}
+		ancestors += u.Scheme + "://" + u.Host
+	}
+	a := &App{
 		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages,
 		html: wikihtml.New(opts.Client.APIURL()), log: opts.Logger, cop: cop,
 		wikiHost: opts.Client.APIURL().Host,
-	}, nil
+		csp:      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
+	}
+	if opts.LoginAttempts >= 0 {
+		if opts.LoginAttempts == 0 {
+			opts.LoginAttempts = 10
+		}
+		if opts.LoginInterval <= 0 {
+			opts.LoginInterval = 6 * time.Second
+		}
+		a.limit = ratelimit.New(opts.LoginAttempts, opts.LoginInterval)
+	}
+	return a, nil
 }
 
 func (a *App) routes(r *gin.RouterGroup) {
 	r.Use(a.securityHeaders)
+	r.StaticFileFS("/static/style.css", "style.css", http.FS(static.FS))
+	r.StaticFileFS("/static/bounce.js", "bounce.js", http.FS(static.FS))
+	r.Use(a.loadSession)
 	r.GET("/", a.index)
-	r.POST("/login", a.protect, a.submit)
+	r.POST("/login", a.protect, a.throttle, a.submit)
 	r.POST("/restart", a.protect, a.restart)
 	r.POST("/cancel", a.protect, a.cancel)
 	r.POST("/logout", a.protect, a.logout)
 	// The return from a third party is protected by the flow's state
 	// value, not by the origin check: a provider may POST it cross-site.
-	r.GET("/return", a.callback)
-	r.POST("/return", a.limitBody, a.callback)
+	r.GET("/return", a.throttle, a.callback)
+	r.POST("/return", a.limitBody, a.throttle, a.callback)
 	r.GET("/captcha/:step/:n", a.captcha)
-	r.StaticFileFS("/static/style.css", "style.css", http.FS(static.FS))
-	r.StaticFileFS("/static/bounce.js", "bounce.js", http.FS(static.FS))
 }
 
 // Prefix is the mount prefix ("" at the root).

@@ -74,7 +74,7 @@ func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS 
 	group := router.Group(prefix)
 	app, err := handlers.Register(group, handlers.Options{
 		Client: client, PublicURL: public, Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")},
-		InsecureCookies: true, Logger: log,
+		InsecureCookies: true, Logger: log, LoginAttempts: -1,
 	})
 	if err != nil {
 		t.Fatal(err)

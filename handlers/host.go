@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -28,7 +29,13 @@ func (a *App) RequireSignIn() gin.HandlerFunc {
 		if !strings.HasPrefix(c.Request.URL.Path, strings.TrimSuffix(a.opts.CookiePath, "/")) {
 			a.log.Error("RequireSignIn guards a path our cookie never reaches; set Options.CookiePath", "path", c.Request.URL.Path, "cookie_path", a.opts.CookiePath)
 		}
-		if u := userOf(a.session(c)); u != nil {
+		sess, err := a.store.Get(c.Request, a.opts.CookieName)
+		if err != nil {
+			a.fail(c, fmt.Errorf("%w: %w", errStore, err))
+			c.Abort()
+			return
+		}
+		if u := userOf(sess); u != nil {
 			c.Set(userKey, u.Name)
 			c.Next()
 			return

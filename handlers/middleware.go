@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"regexp"
@@ -9,14 +10,18 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/mwlogin/mwlogin/mwclient"
 )
 
 // securityHeaders: no inline script, no framing, nothing sniffed, no
 // referrer (a REDIRECT return carries codes in its URL), nothing cached.
 func (a *App) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", a.csp)
+	if len(a.opts.FrameAncestors) == 0 {
+		h.Set("X-Frame-Options", "DENY")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	if !strings.HasPrefix(c.Request.URL.Path, a.prefix+"/static/") {
@@ -75,6 +80,35 @@ func (a *App) protect(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// throttle limits login attempts per client address.
+func (a *App) throttle(c *gin.Context) {
+	if a.limit == nil {
+		c.Next()
+		return
+	}
+	ok, wait := a.limit.Allow(c.ClientIP())
+	if ok {
+		c.Next()
+		return
+	}
+	secs := int(wait.Seconds()) + 1
+	a.log.Warn("login attempts throttled", "client", c.ClientIP(), "retry_after_s", secs)
+	c.Header("Retry-After", strconv.Itoa(secs))
+	a.errorPage(c, http.StatusTooManyRequests, errorView{
+		Message: "Too many sign-in attempts from your network.",
+		Detail:  "Please wait " + strconv.Itoa(secs) + " seconds, then try again.", Retry: true})
+	c.Abort()
+}
+
+// wikiContext is the context for wiki calls made for this request.
+func (a *App) wikiContext(c *gin.Context) context.Context {
+	ctx := c.Request.Context()
+	if a.opts.ForwardClientIP {
+		ctx = mwclient.WithHeader(ctx, "X-Forwarded-For", c.ClientIP())
+	}
+	return ctx
 }
 
 var langTag = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{1,8})*$`)

@@ -20,14 +20,22 @@ const (
 	keyUser = "user"
 )
 
-// session returns the request's session. A backend that fails to answer
-// yields an empty session; the failure shows when saving.
+// session returns the request's session (loaded once per request).
 func (a *App) session(c *gin.Context) *sessions.Session {
-	sess, err := a.store.Get(c.Request, a.opts.CookieName)
-	if err != nil {
-		a.log.Error("session backend read failed", "err", err)
-	}
+	sess, _ := a.store.Get(c.Request, a.opts.CookieName)
 	return sess
+}
+
+// loadSession reads the session before any handler, so that a session
+// backend that does not answer gives a clear 503 instead of looking like a
+// signed-out user.
+func (a *App) loadSession(c *gin.Context) {
+	if _, err := a.store.Get(c.Request, a.opts.CookieName); err != nil {
+		a.fail(c, fmt.Errorf("%w: %w", errStore, err))
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 func flowOf(s *sessions.Session) *flow.State {
@@ -97,7 +105,7 @@ func (a *App) index(c *gin.Context) {
 	}
 	if st == nil {
 		var err error
-		if st, err = a.flows.Begin(c.Request.Context(), language(c.GetHeader("Accept-Language"))); err != nil {
+		if st, err = a.flows.Begin(a.wikiContext(c), language(c.GetHeader("Accept-Language"))); err != nil {
 			a.fail(c, err)
 			return
 		}
@@ -144,7 +152,7 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 // submit handles the login form and every UI step.
 func (a *App) submit(c *gin.Context) {
 	sess := a.session(c)
-	out, err := a.flows.Submit(c.Request.Context(), flowOf(sess), flow.Input{
+	out, err := a.flows.Submit(a.wikiContext(c), flowOf(sess), flow.Input{
 		Step: c.PostForm("step"), Form: c.Request.PostForm, Lang: language(c.GetHeader("Accept-Language"))})
 	if err != nil {
 		a.fail(c, err)
@@ -219,7 +227,7 @@ func (a *App) callback(c *gin.Context) {
 		a.pages.render(c, http.StatusOK, tmplBounce, p)
 		return
 	}
-	out, err := a.flows.Return(c.Request.Context(), st, params)
+	out, err := a.flows.Return(a.wikiContext(c), st, params)
 	if err != nil {
 		if errors.Is(err, flow.ErrNoPendingRedirect) || errors.Is(err, flow.ErrStateMismatch) {
 			a.log.Warn("REDIRECT return refused", "err", err, "has_flow", st != nil)
@@ -241,7 +249,7 @@ func (a *App) callback(c *gin.Context) {
 // allows.
 func (a *App) restart(c *gin.Context) {
 	sess := a.session(c)
-	out, err := a.flows.Restart(c.Request.Context(), flowOf(sess))
+	out, err := a.flows.Restart(a.wikiContext(c), flowOf(sess))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -264,7 +272,7 @@ func (a *App) cancel(c *gin.Context) {
 func (a *App) logout(c *gin.Context) {
 	sess := a.session(c)
 	if u := userOf(sess); u != nil {
-		if err := a.opts.Client.NewSession(u.Cookies).Logout(c.Request.Context()); err != nil {
+		if err := a.opts.Client.NewSession(u.Cookies).Logout(a.wikiContext(c)); err != nil {
 			// Our side still signs out; the wiki session will expire.
 			a.log.Warn("wiki logout failed", "user", u.Name, "err", err)
 		}
@@ -286,13 +294,13 @@ func (a *App) logout(c *gin.Context) {
 // (assert=user) that the stored wiki session still holds.
 func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 	ws := a.opts.Client.NewSession(u.Cookies)
-	info, err := ws.UserInfo(c.Request.Context(), mwclient.AssertUser)
+	info, err := ws.UserInfo(a.wikiContext(c), mwclient.AssertUser)
 	uv := &userView{Name: u.Name}
 	switch {
 	case errors.Is(err, mwclient.ErrAssertUserFailed):
 		a.log.Info("wiki session ended", "user", u.Name)
 		delete(sess.Values, keyUser)
-		st, err := a.flows.Begin(c.Request.Context(), language(c.GetHeader("Accept-Language")))
+		st, err := a.flows.Begin(a.wikiContext(c), language(c.GetHeader("Accept-Language")))
 		if err != nil {
 			a.fail(c, err)
 			return
@@ -331,7 +339,7 @@ func (a *App) captcha(c *gin.Context) {
 		c.Status(http.StatusNotFound)
 		return
 	}
-	ct, body, err := a.opts.Client.NewSession(st.Cookies).Image(c.Request.Context(), ref)
+	ct, body, err := a.opts.Client.NewSession(st.Cookies).Image(a.wikiContext(c), ref)
 	if err != nil {
 		a.log.Warn("captcha image fetch failed", "err", err)
 		c.Status(http.StatusBadGateway)

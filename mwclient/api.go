@@ -250,11 +250,8 @@ func (s *Session) Image(ctx context.Context, ref string) (contentType string, bo
 	if !same {
 		return "", nil, fmt.Errorf("mwclient: image %q is not on the wiki's host", ref)
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.c.timeout)
-		defer cancel()
-	}
+	ctx, cancel := s.c.bound(ctx)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return "", nil, err

@@ -103,6 +103,14 @@ func (c *Client) Resolve(ref string) (*url.URL, bool) {
 	return u, u.Scheme == c.api.Scheme && u.Host == c.api.Host
 }
 
+// bound applies the client's Timeout unless ctx already ends sooner.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
 // Session is one wiki session: the Client plus the session's cookies.
 type Session struct {
 	c   *Client
@@ -149,11 +157,8 @@ func WithHeader(ctx context.Context, key, value string) context.Context {
 // query string.
 func (s *Session) call(ctx context.Context, post bool, params url.Values, out any) error {
 	action := params.Get("action")
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.c.timeout)
-		defer cancel()
-	}
+	ctx, cancel := s.c.bound(ctx)
+	defer cancel()
 	params.Set("format", "json")
 	params.Set("formatversion", "2")
 	// plaintext gives a person-readable message in the user's language,
@@ -210,6 +215,12 @@ type envelope struct {
 		Text   string `json:"text"`
 		Module string `json:"module"`
 	} `json:"errors"`
+	// Error is the old ("bc") error format, which a wiki or a proxy may
+	// still send.
+	Error *struct {
+		Code string `json:"code"`
+		Info string `json:"info"`
+	} `json:"error"`
 }
 
 func decode(contentType string, body []byte, out any) error {
@@ -223,6 +234,9 @@ func decode(contentType string, body []byte, out any) error {
 	if len(env.Errors) > 0 {
 		e := env.Errors[0]
 		return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
+	}
+	if env.Error != nil && env.Error.Code != "" {
+		return &APIError{Code: env.Error.Code, Text: env.Error.Info}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return &DecodeError{ContentType: contentType, Err: err}

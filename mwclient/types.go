@@ -90,6 +90,10 @@ type Fields []Field
 // UnmarshalJSON decodes the object in document order.
 func (fs *Fields) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*fs = nil
+		return nil
+	}
 	if len(b) > 0 && b[0] == '[' {
 		// PHP's empty array, or this package's own list form (a []Field
 		// marshalled by encoding/json).
@@ -221,8 +225,9 @@ func scalarString(v json.RawMessage) string {
 	case '{', '[':
 		return ""
 	}
-	if f, err := strconv.ParseFloat(string(v), 64); err == nil {
-		return strconv.FormatFloat(f, 'f', -1, 64)
+	// A number goes back as written: a float would change a large id.
+	if _, err := strconv.ParseFloat(string(v), 64); err == nil {
+		return string(v)
 	}
 	return ""
 }

@@ -253,8 +253,13 @@ func parseTicket(s string) (ticket, bool) {
 	return ticket{id: b[:idLen], secret: b[idLen:]}, true
 }
 
+// key names a ticket's entry by a hash of the whole ticket, so that knowing
+// an ID (from the backend's key list) does not let anyone address its entry.
 func (s *Store) key(t ticket) string {
-	return s.prefix + "session:" + base64.RawURLEncoding.EncodeToString(t.id)
+	h := sha256.New()
+	h.Write(t.id)
+	h.Write(t.secret)
+	return s.prefix + "session:" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18])
 }
 
 func (s *Store) load(ctx context.Context, t ticket) (map[any]any, error) {

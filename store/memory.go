@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"time"
@@ -36,7 +37,7 @@ func (s *Memory) Get(_ context.Context, key string) ([]byte, error) {
 	if !ok || !s.now().Before(e.expires) {
 		return nil, ErrNotFound
 	}
-	return e.value, nil
+	return bytes.Clone(e.value), nil
 }
 
 func (s *Memory) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
