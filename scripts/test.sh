@@ -14,3 +14,8 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 -timeout 20m ./...
+
+# A short fuzz run of the API response decoder and the field renderer
+# (seeded with real MediaWiki answers from mwclient/testdata/real).
+go test -run='^$' -fuzz='^FuzzDecode$' -fuzztime=10s ./mwclient
+go test -run='^$' -fuzz='^FuzzRenderStep$' -fuzztime=10s ./handlers
