@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mwlogin/mwlogin/handlers"
+	"github.com/mwlogin/mwlogin/metrics"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/store"
 )
@@ -46,7 +48,9 @@ type config struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], nil); err != nil {
 		fmt.Fprintln(os.Stderr, "mwlogin:", err)
 		os.Exit(1)
 	}
@@ -63,7 +67,7 @@ func env(name, def string) string {
 func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("mwlogin", flag.ContinueOnError)
-	fs.StringVar(&cfg.wikiAPI, "wiki", env("MWLOGIN_WIKI", ""), "the wiki's api.php URL, e.g. https://test.wikipedia.org/w/api.php (MWLOGIN_WIKI)")
+	fs.StringVar(&cfg.wikiAPI, "wiki", env("MWLOGIN_WIKI", ""), "the wiki's api.php URL, e.g. https://test.wikipedia.org/w/api.php; none starts a built-in demo wiki (MWLOGIN_WIKI)")
 	fs.StringVar(&cfg.listen, "listen", env("MWLOGIN_LISTEN", "127.0.0.1:8080"), "address to listen on (MWLOGIN_LISTEN)")
 	fs.StringVar(&cfg.publicURL, "public-url", env("MWLOGIN_PUBLIC_URL", ""), "URL at which browsers reach this app; default http://LISTEN (MWLOGIN_PUBLIC_URL)")
 	fs.StringVar(&cfg.secretKeys, "secret-keys", env("MWLOGIN_SECRET_KEYS", ""), "comma-separated secret keys of at least 32 characters; the first signs, all verify (MWLOGIN_SECRET_KEYS)")
@@ -91,12 +95,6 @@ func parseFlags(args []string) (config, error) {
 		return cfg, fmt.Errorf("session lifetime %q is not a positive duration", lifetime)
 	}
 	cfg.sessionLifetime = d
-	if cfg.publicURL == "" {
-		cfg.publicURL = "http://" + cfg.listen
-	}
-	if cfg.wikiAPI == "" {
-		return cfg, errors.New("no wiki configured: pass -wiki https://WIKI/w/api.php (or set MWLOGIN_WIKI)")
-	}
 	return cfg, nil
 }
 
@@ -115,7 +113,8 @@ func loopback(raw string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func run(args []string) error {
+// run serves until ctx ends; onListen, if set, learns the bound address.
+func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -127,6 +126,15 @@ func run(args []string) error {
 	log := slog.New(handler)
 	slog.SetDefault(log)
 
+	// Listen first, so that the default public URL has the real port.
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.publicURL == "" {
+		cfg.publicURL = "http://" + ln.Addr().String()
+	}
 	dev := cfg.dev || loopback(cfg.publicURL)
 	keys, err := secretKeys(cfg.secretKeys, dev, log)
 	if err != nil {
@@ -137,12 +145,23 @@ func run(args []string) error {
 		return fmt.Errorf("public URL %s is plain HTTP on a non-loopback host: use https, or -dev for development", cfg.publicURL)
 	}
 
+	var banner func(*gin.Context) template.HTML
+	if cfg.wikiAPI == "" {
+		api, stopDemo, err := startDemoWiki(log)
+		if err != nil {
+			return err
+		}
+		defer stopDemo()
+		cfg.wikiAPI, banner = api, demoBannerHTML
+	}
+
 	ua := "mwlogin/" + version + " (https://github.com/mwlogin/mwlogin"
 	if cfg.contact != "" {
 		ua += "; " + cfg.contact
 	}
 	ua += ")"
-	client, err := mwclient.New(cfg.wikiAPI, mwclient.Options{UserAgent: ua})
+	m := metrics.New()
+	client, err := mwclient.New(cfg.wikiAPI, mwclient.Options{UserAgent: ua, Observe: m.WikiCall})
 	if err != nil {
 		return err
 	}
@@ -164,26 +183,36 @@ func run(args []string) error {
 	if err := router.SetTrustedProxies(splitList(cfg.trustedProxies)); err != nil {
 		return fmt.Errorf("trusted proxies: %w", err)
 	}
-	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
-	if _, err := handlers.Register(router.Group("/"), handlers.Options{
+	router.Use(handlers.Recovery(log), handlers.RequestID(), handlers.AccessLog(log))
+	app, err := handlers.Register(router.Group("/"), handlers.Options{
 		Client: client, PublicURL: cfg.publicURL, Keys: keys, InsecureCookies: insecure,
 		SessionLifetime: cfg.sessionLifetime, Logger: log, Backend: backend.Backend,
 		LoginAttempts: cfg.loginAttempts, ForwardClientIP: cfg.forwardClientIP,
 		FrameAncestors: splitList(cfg.frameAncestors),
-	}); err != nil {
-		return err
-	}
-
-	srv := &http.Server{Addr: cfg.listen, Handler: router, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	ln, err := net.Listen("tcp", cfg.listen)
+		Metrics:        m, Banner: banner,
+	})
 	if err != nil {
 		return err
 	}
+	router.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	router.GET("/readyz", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
+		defer cancel()
+		if err := app.Ready(ctx); err != nil {
+			c.String(http.StatusServiceUnavailable, "the wiki does not answer: %v\n", err)
+			return
+		}
+		c.String(http.StatusOK, "ok\n")
+	})
+	router.GET("/metrics", gin.WrapH(m.Handler()))
+
+	srv := &http.Server{Addr: cfg.listen, Handler: router, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL, "wiki", cfg.wikiAPI, "store", storeName, "dev", dev)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -43,7 +43,10 @@ const (
 
 // Outcome is the answer to a step.
 type Outcome struct {
-	Kind     Kind
+	Kind Kind
+	// Status is the wiki's answer that led here ("" when the wiki was not
+	// asked, such as for a stale form).
+	Status   mwclient.Status
 	State    *State // nil after Pass
 	Location string
 	User     *User
@@ -94,7 +97,7 @@ func (e *Engine) Begin(ctx context.Context, lang string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &State{Stage: StageStart, Requests: reqs, Lang: lang, Step: FreshStep, Started: e.now()}
+	st := &State{ID: randomID(), Stage: StageStart, Requests: reqs, Lang: lang, Step: FreshStep, Started: e.now()}
 	if sessionBound(reqs) {
 		if err := e.reload(ctx, st, e.client.NewSession(nil)); err != nil {
 			return nil, err
@@ -231,6 +234,12 @@ func (e *Engine) cont(ctx context.Context, st *State, fields url.Values) (Outcom
 
 // handle moves the flow on from one clientlogin answer.
 func (e *Engine) handle(ctx context.Context, st *State, sess *mwclient.Session, res *mwclient.LoginResult) (Outcome, error) {
+	out, err := e.next(ctx, st, sess, res)
+	out.Status = res.Status
+	return out, err
+}
+
+func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, res *mwclient.LoginResult) (Outcome, error) {
 	st.Cookies = sess.Cookies()
 	prev := st.Stage
 	st.Message, st.MessageCode = res.Message, res.MessageCode

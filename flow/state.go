@@ -38,6 +38,8 @@ const (
 // (server-side, encrypted) and never holds a password or any field the wiki
 // marks sensitive.
 type State struct {
+	// ID names the flow for its whole life (logs, metrics).
+	ID       string
 	Stage    Stage
 	Requests []mwclient.Request // what the current step shows
 	// Message is the wiki's message as HTML, not yet sanitized; MessageCode

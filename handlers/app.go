@@ -4,9 +4,11 @@
 package handlers
 
 import (
+	"context"
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -20,6 +22,7 @@ import (
 	"github.com/mwlogin/mwlogin/flow"
 	"github.com/mwlogin/mwlogin/internal/ratelimit"
 	"github.com/mwlogin/mwlogin/internal/wikihtml"
+	"github.com/mwlogin/mwlogin/metrics"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/sessionstore"
 	"github.com/mwlogin/mwlogin/static"
@@ -81,6 +84,12 @@ type Options struct {
 	// ($wgSquidServers / $wgCdnServersNoPurge); otherwise the wiki's
 	// throttles and captcha counters see our server's address.
 	ForwardClientIP bool
+	// Metrics, if set, records login outcomes and flows in progress (pass
+	// its WikiCall to mwclient.Options.Observe for wiki call latency).
+	Metrics *metrics.Metrics
+	// Banner, if set, is trusted HTML shown at the top of every page (the
+	// demo mode lists its accounts there).
+	Banner func(c *gin.Context) template.HTML
 	// OnSignIn and OnSignOut, if set, run after a user signed in (PASS)
 	// and before the sign-out is answered.
 	OnSignIn  func(c *gin.Context, name string)
@@ -229,6 +238,11 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.GET("/return", a.throttle, a.callback)
 	r.POST("/return", a.limitBody, a.throttle, a.callback)
 	r.GET("/captcha/:step/:n", a.captcha)
+}
+
+// Ready reports whether the wiki answers as an API, for readiness checks.
+func (a *App) Ready(ctx context.Context) error {
+	return a.opts.Client.Ping(ctx)
 }
 
 // Prefix is the mount prefix ("" at the root).

@@ -127,24 +127,36 @@ func TestUntrustedForwardedForIsIgnored(t *testing.T) {
 
 func TestForwardClientIP(t *testing.T) {
 	var mu sync.Mutex
-	var seen []string
+	var seen, ids []string
 	w := demowiki.New()
 	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen = append(seen, r.Header.Get("X-Forwarded-For"))
+		ids = append(ids, r.Header.Get("X-Request-Id"))
 		mu.Unlock()
 		w.ServeHTTP(rw, r)
 	}))
 	defer ts.Close()
-	base := serve(t, ts.URL+"/api.php", func(r *gin.Engine) { r.SetTrustedProxies([]string{"127.0.0.1"}) },
-		func(o *handlers.Options) { o.ForwardClientIP = true })
+	base := serve(t, ts.URL+"/api.php", func(r *gin.Engine) {
+		r.SetTrustedProxies([]string{"127.0.0.1"})
+		r.Use(handlers.RequestID())
+	}, func(o *handlers.Options) { o.ForwardClientIP = true })
 	b := browsertest.New(t)
 	b.Header.Set("X-Forwarded-For", "203.0.113.50")
-	b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
+	f := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password)
+	mu.Lock()
+	seen, ids = nil, nil
+	mu.Unlock()
+	f.Submit()
 	mu.Lock()
 	defer mu.Unlock()
 	if len(seen) < 2 || seen[len(seen)-1] != "203.0.113.50" {
 		t.Fatalf("X-Forwarded-For sent to the wiki: %q", seen)
+	}
+	// The login POST's wiki calls carry its request ID (the page after the
+	// redirect is another request).
+	if len(ids) < 2 || ids[0] == "" || ids[0] != ids[1] {
+		t.Fatalf("request IDs sent to the wiki: %q", ids)
 	}
 }
 
@@ -367,7 +379,9 @@ func TestGracefulShutdownFinishesLogins(t *testing.T) {
 // downBackend is a session store that does not answer.
 type downBackend struct{}
 
-func (downBackend) Get(context.Context, string) ([]byte, error) { return nil, errors.New("connection refused") }
+func (downBackend) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("connection refused")
+}
 func (downBackend) Set(context.Context, string, []byte, time.Duration) error {
 	return errors.New("connection refused")
 }

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"time"
@@ -8,13 +11,35 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+type requestIDKey struct{}
+
+// RequestID gives every request an ID: it is sent back in X-Request-Id,
+// logged by AccessLog and sent to the wiki with every API call made for the
+// request, so one login can be followed through both logs.
+func RequestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		b := make([]byte, 12)
+		rand.Read(b)
+		id := base64.RawURLEncoding.EncodeToString(b)
+		c.Header("X-Request-Id", id)
+		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
+		c.Next()
+	}
+}
+
+// requestID returns the request's ID, or "".
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
 // AccessLog logs one line per request. It logs the path, never the query
 // string: a REDIRECT return carries a provider's code there.
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path,
+		attrs := []any{"request_id", requestID(c.Request.Context()), "method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "duration", time.Since(start), "client", c.ClientIP()}
 		if len(c.Errors) > 0 {
 			attrs = append(attrs, "errors", c.Errors.String())

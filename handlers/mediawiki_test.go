@@ -24,7 +24,7 @@ import (
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
-func TestMain(m *testing.M) { os.Exit(testwiki.Main(m)) }
+func TestMain(m *testing.M) { code := testwiki.Main(m); stopChromium(); os.Exit(code) }
 
 type realEnv struct {
 	*env

@@ -105,6 +105,9 @@ func (a *App) throttle(c *gin.Context) {
 // wikiContext is the context for wiki calls made for this request.
 func (a *App) wikiContext(c *gin.Context) context.Context {
 	ctx := c.Request.Context()
+	if id := requestID(ctx); id != "" {
+		ctx = mwclient.WithHeader(ctx, "X-Request-Id", id)
+	}
 	if a.opts.ForwardClientIP {
 		ctx = mwclient.WithHeader(ctx, "X-Forwarded-For", c.ClientIP())
 	}

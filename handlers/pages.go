@@ -3,9 +3,11 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/sessions"
@@ -65,7 +67,11 @@ func (a *App) save(c *gin.Context, s *sessions.Session) error {
 }
 
 func (a *App) page(c *gin.Context, s *sessions.Session, title string) *pageData {
-	return &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s)}
+	p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s)}
+	if a.opts.Banner != nil {
+		p.Banner = a.opts.Banner(c)
+	}
+	return p
 }
 
 func (a *App) errorPage(c *gin.Context, status int, ev errorView) {
@@ -75,12 +81,20 @@ func (a *App) errorPage(c *gin.Context, status int, ev errorView) {
 	a.pages.render(c, status, tmplError, p)
 }
 
+// logger is the app's logger with the request's ID.
+func (a *App) logger(c *gin.Context) *slog.Logger {
+	if id := requestID(c.Request.Context()); id != "" {
+		return a.log.With("request_id", id)
+	}
+	return a.log
+}
+
 // fail answers an error from the flow or the wiki, and logs it.
 func (a *App) fail(c *gin.Context, err error) {
 	status, ev := describe(err)
-	level := a.log.Warn
+	level := a.logger(c).Warn
 	if status >= 500 {
-		level = a.log.Error
+		level = a.logger(c).Error
 	}
 	level("login request failed", "path", c.Request.URL.Path, "status", status, "err", err)
 	a.errorPage(c, status, ev)
@@ -130,6 +144,7 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 		delete(sess.Values, keyFlow)
 	} else {
 		sess.Values[keyFlow] = st
+		a.opts.Metrics.FlowActive(st.ID, time.Now().Add(a.opts.FlowLifetime))
 	}
 	if err := a.save(c, sess); err != nil {
 		a.fail(c, err)
@@ -162,16 +177,26 @@ func (a *App) submit(c *gin.Context) {
 }
 
 func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome) {
+	if out.Status != "" {
+		code := ""
+		if out.State != nil {
+			code = out.State.MessageCode
+		}
+		a.opts.Metrics.LoginOutcome(string(out.Status), code)
+	}
 	switch out.Kind {
 	case flow.Pass:
+		if st := flowOf(sess); st != nil {
+			a.opts.Metrics.FlowEnded(st.ID)
+		}
 		a.signIn(c, sess, out.User)
 	case flow.Redirect:
-		a.log.Info("login outcome", "status", "REDIRECT", "target_host", out.State.RedirectTarget)
+		a.logger(c).Info("login outcome", "flow", out.State.ID, "status", "REDIRECT", "target", out.State.RedirectTarget)
 		a.show(c, sess, out.State, http.StatusOK, "", true)
 	default:
 		st := out.State
-		if st.Stage != flow.StageStart || st.MessageCode != "" {
-			a.log.Info("login outcome", "stage", string(st.Stage), "messagecode", st.MessageCode)
+		if out.Status != "" {
+			a.logger(c).Info("login outcome", "flow", st.ID, "status", string(out.Status), "messagecode", st.MessageCode)
 		}
 		a.show(c, sess, st, http.StatusOK, "", false)
 	}
@@ -191,7 +216,7 @@ func (a *App) signIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		a.fail(c, err)
 		return
 	}
-	a.log.Info("login outcome", "status", "PASS", "user", u.Name)
+	a.logger(c).Info("login outcome", "status", "PASS", "user", u.Name)
 	if a.opts.OnSignIn != nil {
 		a.opts.OnSignIn(c, u.Name)
 	}
@@ -260,6 +285,9 @@ func (a *App) restart(c *gin.Context) {
 // cancel drops the login in progress.
 func (a *App) cancel(c *gin.Context) {
 	sess := a.session(c)
+	if st := flowOf(sess); st != nil {
+		a.opts.Metrics.FlowEnded(st.ID)
+	}
 	delete(sess.Values, keyFlow)
 	if err := a.save(c, sess); err != nil {
 		a.fail(c, err)
@@ -312,7 +340,12 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		_, ev := describe(err)
 		uv.Warning = "Could not confirm with the wiki that you are still signed in: " + ev.Message
 	default:
-		uv.Checked, uv.EditCount, uv.Groups = true, info.EditCount, info.Groups
+		uv.Checked, uv.EditCount = true, info.EditCount
+		for _, g := range info.Groups {
+			if g != "*" { // everyone's implicit group says nothing
+				uv.Groups = append(uv.Groups, g)
+			}
+		}
 		// The wiki may have renewed its cookies.
 		u.Cookies = ws.Cookies()
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"html/template"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ type pageData struct {
 	User       *userView
 	Error      *errorView
 	Bounce     []hiddenValue
+	Banner     template.HTML
 }
 
 type stepView struct {
@@ -121,8 +123,26 @@ func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView
 		}
 	}
 	seen := map[string]bool{}
-	focus := true
-	for ri, r := range st.Requests {
+	// The primary requests first (user name, password), then the others
+	// (a captcha), then optional ones, as Special:UserLogin orders them.
+	order := make([]int, len(st.Requests))
+	for i := range order {
+		order[i] = i
+	}
+	rank := map[string]int{"primary-required": 0, "required": 1}
+	slices.SortStableFunc(order, func(x, y int) int {
+		rx, ok := rank[st.Requests[x].Required]
+		if !ok {
+			rx = 2
+		}
+		ry, ok := rank[st.Requests[y].Required]
+		if !ok {
+			ry = 2
+		}
+		return rx - ry
+	})
+	for _, ri := range order {
+		r := st.Requests[ri]
 		for fi, f := range r.Fields {
 			if seen[f.Name] || f.Type == mwclient.FieldHidden {
 				continue
@@ -140,11 +160,26 @@ func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView
 				v.Buttons = append(v.Buttons, fv)
 				continue
 			}
-			if focus && f.Type != mwclient.FieldNull {
-				fv.Autofocus, focus = true, false
-			}
 			v.Fields = append(v.Fields, fv)
 		}
+	}
+	// Focus the first field still to fill in (after a FAIL the user name is
+	// kept, so the password), else the first field.
+	first := -1
+	for i, f := range v.Fields {
+		if f.Type == mwclient.FieldNull {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if f.Value == "" && f.Type != mwclient.FieldCheckbox && f.Type != mwclient.FieldMultiselect {
+			first = i
+			break
+		}
+	}
+	if first >= 0 {
+		v.Fields[first].Autofocus = true
 	}
 	if len(v.Fields) > 0 && hasInput(v.Fields) {
 		v.Submit = "Log in"

@@ -242,6 +242,26 @@ type errMissing string
 
 func (e errMissing) Error() string { return "missing " + string(e) }
 
+// Ping asks the wiki for its name (meta=siteinfo), to tell whether it
+// answers as an API at all.
+func (c *Client) Ping(ctx context.Context) error {
+	var r struct {
+		Query struct {
+			General struct {
+				SiteName string `json:"sitename"`
+			} `json:"general"`
+		} `json:"query"`
+	}
+	p := url.Values{"action": {"query"}, "meta": {"siteinfo"}, "siprop": {"general"}}
+	if err := c.NewSession(nil).call(ctx, false, p, &r); err != nil {
+		return err
+	}
+	if r.Query.General.SiteName == "" {
+		return &DecodeError{ContentType: "application/json", Err: errMissing("query.general.sitename")}
+	}
+	return nil
+}
+
 // Image fetches an image the wiki points to (a captcha), in this session,
 // since the wiki only shows a captcha to the session it made it for. ref is
 // resolved against the API URL and must stay on the wiki's host.

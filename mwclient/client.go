@@ -8,6 +8,7 @@
 package mwclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,9 @@ type Options struct {
 	Timeout time.Duration
 	// MaxResponseBytes bounds a response body.
 	MaxResponseBytes int64
+	// Observe, if set, is told of every API call: its action, how long it
+	// took and how it ended (for metrics).
+	Observe func(action string, d time.Duration, err error)
 }
 
 // Client talks to one wiki's api.php.
@@ -49,6 +53,7 @@ type Client struct {
 	rt       http.RoundTripper
 	timeout  time.Duration
 	maxBytes int64
+	observe  func(action string, d time.Duration, err error)
 }
 
 // New returns a Client for the absolute api.php URL apiURL.
@@ -61,7 +66,7 @@ func New(apiURL string, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("mwclient: wiki API URL %q is not an absolute http(s) URL", apiURL)
 	}
 	u.RawQuery, u.Fragment = "", ""
-	c := &Client{api: u, ua: opts.UserAgent, rt: opts.Transport, timeout: opts.Timeout, maxBytes: opts.MaxResponseBytes}
+	c := &Client{api: u, ua: opts.UserAgent, rt: opts.Transport, timeout: opts.Timeout, maxBytes: opts.MaxResponseBytes, observe: opts.Observe}
 	if c.ua == "" {
 		c.ua = "mwlogin-mwclient/0.1 (https://github.com/mwlogin/mwlogin)"
 	}
@@ -155,8 +160,16 @@ func WithHeader(ctx context.Context, key, value string) context.Context {
 // call sends one API request and decodes the JSON answer into out. Values
 // go in a POST body when post is true (always for secrets), else in the
 // query string.
-func (s *Session) call(ctx context.Context, post bool, params url.Values, out any) error {
+func (s *Session) call(ctx context.Context, post bool, params url.Values, out any) (err error) {
 	action := params.Get("action")
+	if s.c.observe != nil {
+		label := action
+		if action == "query" {
+			label = "query:" + params.Get("meta")
+		}
+		start := time.Now()
+		defer func() { s.c.observe(label, time.Since(start), err) }()
+	}
 	ctx, cancel := s.c.bound(ctx)
 	defer cancel()
 	params.Set("format", "json")
@@ -167,7 +180,6 @@ func (s *Session) call(ctx context.Context, post bool, params url.Values, out an
 
 	u := *s.c.api
 	var req *http.Request
-	var err error
 	if post {
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(params.Encode()))
 		if err == nil {
@@ -227,16 +239,22 @@ func decode(contentType string, body []byte, out any) error {
 	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "text/javascript" {
 		return &DecodeError{ContentType: contentType, Err: fmt.Errorf("unexpected media type %q", mt)}
 	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return &DecodeError{ContentType: contentType, Err: err}
-	}
-	if len(env.Errors) > 0 {
-		e := env.Errors[0]
-		return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
-	}
-	if env.Error != nil && env.Error.Code != "" {
-		return &APIError{Code: env.Error.Code, Text: env.Error.Info}
+	// An answer in which `"error` (nor a \u escape that could spell it)
+	// never occurs has no "errors" or "error" member: one parse instead of
+	// two for nearly every answer. json.Unmarshal checks the whole body
+	// either way.
+	if bytes.Contains(body, []byte(`"error`)) || bytes.Contains(body, []byte(`\u`)) {
+		var env envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			return &DecodeError{ContentType: contentType, Err: err}
+		}
+		if len(env.Errors) > 0 {
+			e := env.Errors[0]
+			return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
+		}
+		if env.Error != nil && env.Error.Code != "" {
+			return &APIError{Code: env.Error.Code, Text: env.Error.Info}
+		}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return &DecodeError{ContentType: contentType, Err: err}

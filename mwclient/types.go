@@ -225,9 +225,28 @@ func scalarString(v json.RawMessage) string {
 	case '{', '[':
 		return ""
 	}
-	// A number goes back as written: a float would change a large id.
-	if _, err := strconv.ParseFloat(string(v), 64); err == nil {
+	// An integer goes back as written: a float64 would change a large id.
+	if isDigits(v) {
 		return string(v)
 	}
+	if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
 	return ""
+}
+
+// isDigits reports whether v is an optionally signed run of digits.
+func isDigits(v []byte) bool {
+	if len(v) > 0 && v[0] == '-' {
+		v = v[1:]
+	}
+	if len(v) == 0 {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -294,6 +294,8 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 			}
 			q["userinfo"] = map[string]any{"id": s.userID, "name": s.user,
 				"groups": []string{"*", "user", "autoconfirmed"}, "editcount": 42 + s.userID}
+		case "siteinfo":
+			q["general"] = map[string]any{"sitename": "Demo wiki", "generator": "demowiki (mwlogin)", "lang": "en"}
 		case "":
 		default:
 			apiError(rw, "badvalue", "Unrecognized value for parameter \"meta\": "+meta+".")

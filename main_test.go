@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mwlogin/mwlogin/internal/browsertest"
+	"github.com/mwlogin/mwlogin/internal/demowiki"
+)
+
+// TestDemoOutOfTheBox runs the command as `go run .` would, with no wiki
+// configured: the built-in demo wiki, health, readiness and metrics.
+func TestDemoOutOfTheBox(t *testing.T) {
+	t.Setenv("MWLOGIN_WIKI", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-log-format", "json"}, func(a string) { addr <- a })
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not listening")
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz: %d", code)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz: %d %s", code, body)
+	}
+
+	b := browsertest.New(t)
+	p := b.Get(base + "/")
+	if !strings.Contains(p.Text(), "Demo mode") || !strings.Contains(p.Text(), demowiki.Password) {
+		t.Fatalf("the page does not say it is a demo: %s", p.Text())
+	}
+	if p.Header.Get("X-Request-Id") == "" {
+		t.Fatal("no request ID")
+	}
+	p = p.Form("/login").Set("username", demowiki.UserAlice).Set("password", demowiki.Password).Submit()
+	if !strings.Contains(p.Text(), "signed in to the wiki as Alice") {
+		t.Fatalf("demo login: %s", p.Text())
+	}
+
+	_, metrics := get("/metrics")
+	for _, want := range []string{
+		`mwlogin_login_outcomes_total{messagecode="",status="PASS"} 1`,
+		`mwlogin_wiki_call_duration_seconds_count{action="clientlogin",result="ok"} 1`,
+		`mwlogin_active_flows 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(35 * time.Second):
+		t.Fatal("did not shut down")
+	}
+}
