@@ -120,20 +120,10 @@ func (p *Page) Text() string {
 
 // Find returns the elements matching a test, in document order.
 func (p *Page) Find(match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && match(n) {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
+	if p.doc == nil {
+		return nil
 	}
-	if p.doc != nil {
-		walk(p.doc)
-	}
-	return out
+	return p.findIn(p.doc, match)
 }
 
 // Attr returns an attribute of n.
