@@ -64,6 +64,15 @@ func env(name, def string) string {
 	return def
 }
 
+// envBool reads a boolean variable: "1", "true", "yes" or "on" (any case).
+func envBool(name string) bool {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(name))) {
+	case "1", "t", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
 func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("mwlogin", flag.ContinueOnError)
@@ -71,7 +80,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.listen, "listen", env("MWLOGIN_LISTEN", "127.0.0.1:8080"), "address to listen on (MWLOGIN_LISTEN)")
 	fs.StringVar(&cfg.publicURL, "public-url", env("MWLOGIN_PUBLIC_URL", ""), "URL at which browsers reach this app; default http://LISTEN (MWLOGIN_PUBLIC_URL)")
 	fs.StringVar(&cfg.secretKeys, "secret-keys", env("MWLOGIN_SECRET_KEYS", ""), "comma-separated secret keys of at least 32 characters; the first signs, all verify (MWLOGIN_SECRET_KEYS)")
-	fs.BoolVar(&cfg.dev, "dev", env("MWLOGIN_DEV", "") != "", "development mode: plain-HTTP cookies allowed, a key generated if none is set (MWLOGIN_DEV)")
+	fs.BoolVar(&cfg.dev, "dev", envBool("MWLOGIN_DEV"), "development mode: plain-HTTP cookies allowed, a key generated if none is set (MWLOGIN_DEV)")
 	lifetime := env("MWLOGIN_SESSION_LIFETIME", handlers.DefaultSessionLifetime.String())
 	fs.StringVar(&lifetime, "session-lifetime", lifetime, "how long a signed-in session lasts (MWLOGIN_SESSION_LIFETIME)")
 	fs.StringVar(&cfg.contact, "contact", env("MWLOGIN_CONTACT", ""), "operator contact (URL or e-mail) for the User-Agent sent to the wiki (MWLOGIN_CONTACT)")
@@ -80,7 +89,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("MWLOGIN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; none by default (MWLOGIN_TRUSTED_PROXIES)")
 	attempts := env("MWLOGIN_LOGIN_ATTEMPTS", "10")
 	fs.StringVar(&attempts, "login-attempts", attempts, "login attempts a client may make at once, then one per 6 s; -1 turns the limit off (MWLOGIN_LOGIN_ATTEMPTS)")
-	fs.BoolVar(&cfg.forwardClientIP, "forward-client-ip", env("MWLOGIN_FORWARD_CLIENT_IP", "") != "", "send the user's address to the wiki as X-Forwarded-For, for wikis that trust this server as a proxy (MWLOGIN_FORWARD_CLIENT_IP)")
+	fs.BoolVar(&cfg.forwardClientIP, "forward-client-ip", envBool("MWLOGIN_FORWARD_CLIENT_IP"), "send the user's address to the wiki as X-Forwarded-For, for wikis that trust this server as a proxy (MWLOGIN_FORWARD_CLIENT_IP)")
 	fs.StringVar(&cfg.frameAncestors, "frame-ancestors", env("MWLOGIN_FRAME_ANCESTORS", ""), "comma-separated origins allowed to frame the pages; none by default (MWLOGIN_FRAME_ANCESTORS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -147,6 +156,9 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 
 	var banner func(*gin.Context) template.HTML
 	if cfg.wikiAPI == "" {
+		if !dev {
+			return errors.New("no wiki configured (-wiki, MWLOGIN_WIKI); the built-in demo wiki, whose passwords are public, only runs in development")
+		}
 		api, stopDemo, err := startDemoWiki(log)
 		if err != nil {
 			return err
@@ -199,7 +211,8 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
 		defer cancel()
 		if err := app.Ready(ctx); err != nil {
-			c.String(http.StatusServiceUnavailable, "the wiki does not answer: %v\n", err)
+			log.Warn("readiness check: the wiki does not answer", "err", err)
+			c.String(http.StatusServiceUnavailable, "the wiki does not answer\n")
 			return
 		}
 		c.String(http.StatusOK, "ok\n")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -191,7 +192,12 @@ func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome) {
 		}
 		a.signIn(c, sess, out.User)
 	case flow.Redirect:
-		a.logger(c).Info("login outcome", "flow", out.State.ID, "status", "REDIRECT", "target", out.State.RedirectTarget)
+		// The target's query holds the provider's state: log the host only.
+		target := ""
+		if u, err := url.Parse(out.State.RedirectTarget); err == nil {
+			target = u.Host
+		}
+		a.logger(c).Info("login outcome", "flow", out.State.ID, "status", "REDIRECT", "target_host", target)
 		a.show(c, sess, out.State, http.StatusOK, "", true)
 	default:
 		st := out.State
