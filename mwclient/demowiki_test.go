@@ -321,8 +321,8 @@ func TestDemoFlows(t *testing.T) {
 			if ticket, _ := fieldByName(fs, "ticket"); ticket.Type != FieldHidden || ticket.Value != "demo-ticket-42" {
 				t.Errorf("ticket = %+v", ticket)
 			}
-			if r.Requests[0].Metadata != nil {
-				t.Errorf("metadata [] decoded as %#v", r.Requests[0].Metadata)
+			if len(r.Requests[0].Metadata) != 0 {
+				t.Errorf("empty metadata decoded as %#v", r.Requests[0].Metadata)
 			}
 		}},
 		{"SSO redirect", url.Values{demowiki.SSOButton: {"1"}}, func(t *testing.T, _ context.Context, s *Session, r *LoginResult) {

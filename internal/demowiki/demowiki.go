@@ -84,6 +84,7 @@ type Wiki struct {
 	now      func() time.Time
 	calls    atomic.Int64
 	mux      *http.ServeMux
+	merge    bool // the current call (under mu) asked for merged fields
 }
 
 type session struct {
@@ -184,6 +185,47 @@ func (w *Wiki) renew(rw http.ResponseWriter, s *session) {
 	http.SetCookie(rw, &http.Cookie{Name: CookieName, Value: s.id, Path: "/", HttpOnly: true})
 }
 
+// writeJSON answers v, merging the requests' fields into one "fields"
+// object when the call asked for it (loginmergerequestfields,
+// amimergerequestfields), as MediaWiki does.
+func (w *Wiki) writeJSON(rw http.ResponseWriter, v map[string]any) {
+	if w.merge {
+		if cl, ok := v["clientlogin"].(map[string]any); ok {
+			mergeFields(cl)
+		}
+		if q, ok := v["query"].(map[string]any); ok {
+			if ami, ok := q["authmanagerinfo"].(map[string]any); ok {
+				mergeFields(ami)
+			}
+		}
+	}
+	writeJSON(rw, v)
+}
+
+// mergeFields moves the fields of holder's requests into holder["fields"],
+// the first request naming a field winning.
+func mergeFields(holder map[string]any) {
+	reqs, _ := holder["requests"].([]any)
+	merged := orderedFields{m: map[string]any{}}
+	for _, r := range reqs {
+		req, _ := r.(map[string]any)
+		fs, ok := req["fields"].(orderedFields)
+		if !ok {
+			continue
+		}
+		delete(req, "fields")
+		for _, name := range fs.order {
+			if _, dup := merged.m[name]; !dup {
+				merged.m[name] = fs.m[name]
+				merged.order = append(merged.order, name)
+			}
+		}
+	}
+	if len(reqs) > 0 {
+		holder["fields"] = merged
+	}
+}
+
 func writeJSON(rw http.ResponseWriter, v any) {
 	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(rw).Encode(v)
@@ -192,9 +234,8 @@ func writeJSON(rw http.ResponseWriter, v any) {
 func apiError(rw http.ResponseWriter, code, text string) {
 	rw.Header().Set("MediaWiki-API-Error", code)
 	writeJSON(rw, map[string]any{
-		"errors":   []map[string]string{{"code": code, "text": text, "module": "main"}},
-		"docref":   "See /api.php for API usage.",
-		"servedby": "demowiki",
+		"errors": []map[string]string{{"code": code, "text": text, "module": "main"}},
+		"docref": "See /api.php for API usage.",
 	})
 }
 
@@ -210,6 +251,7 @@ func (w *Wiki) api(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	post := r.Method == http.MethodPost
+	w.merge = r.Form.Get("loginmergerequestfields") != "" || r.Form.Get("amimergerequestfields") != ""
 	switch action := r.Form.Get("action"); action {
 	case "query":
 		w.query(rw, r)
@@ -275,7 +317,8 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 			}
 			reqs = append(reqs, passwordRequest(), rememberRequest(), ssoRequest())
 			q["authmanagerinfo"] = map[string]any{
-				"canauthenticatenow": true, "cancreateaccounts": false, "cancreatetempaccounts": false,
+				"canauthenticatenow": true, "cancreateaccounts": false, "canlinkaccounts": false,
+				"haspreservedstate": false, "hasprimarypreservedstate": false,
 				"preservedusername": "", "requests": reqs,
 			}
 		case "userinfo":
@@ -292,8 +335,16 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 				apiError(rw, "assertbotfailed", "You do not have the \"bot\" right, so the action could not be completed.")
 				return
 			}
-			q["userinfo"] = map[string]any{"id": s.userID, "name": s.user,
-				"groups": []string{"*", "user", "autoconfirmed"}, "editcount": 42 + s.userID}
+			ui := map[string]any{"id": s.userID, "name": s.user}
+			for _, prop := range strings.Split(r.Form.Get("uiprop"), "|") {
+				switch prop {
+				case "groups":
+					ui["groups"] = []string{"*", "user", "autoconfirmed"}
+				case "editcount":
+					ui["editcount"] = 42 + s.userID
+				}
+			}
+			q["userinfo"] = ui
 		case "siteinfo":
 			q["general"] = map[string]any{"sitename": "Demo wiki", "generator": "demowiki (mwlogin)", "lang": "en"}
 		case "":
@@ -302,7 +353,7 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(rw, map[string]any{"batchcomplete": true, "query": q})
+	w.writeJSON(rw, map[string]any{"batchcomplete": true, "query": q})
 }
 
 // captchaNeeded: like ConfirmEdit's badlogin trigger, a captcha is asked of
@@ -310,7 +361,7 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 func (w *Wiki) captchaNeeded() bool { return w.failures[UserDave] > 0 }
 
 func field(typ, label, help string, extra ...any) map[string]any {
-	f := map[string]any{"type": typ, "label": label, "help": help}
+	f := map[string]any{"type": typ, "label": label, "help": help, "optional": false, "sensitive": false}
 	for i := 0; i+1 < len(extra); i += 2 {
 		f[extra[i].(string)] = extra[i+1]
 	}
@@ -319,7 +370,7 @@ func field(typ, label, help string, extra ...any) map[string]any {
 
 func request(id, required, provider string, fields map[string]any, order []string, metadata any) map[string]any {
 	if metadata == nil {
-		metadata = []any{}
+		metadata = map[string]any{}
 	}
 	return map[string]any{"id": id, "metadata": metadata, "required": required,
 		"provider": provider, "account": "", "fields": orderedFields{fields, order}}
@@ -413,7 +464,7 @@ func (w *Wiki) clientLogin(rw http.ResponseWriter, r *http.Request) {
 }
 
 func fail(msg, code string) map[string]any {
-	return loginResult("FAIL", map[string]any{"message": msg, "messagecode": code})
+	return loginResult("FAIL", map[string]any{"message": msg, "messagecode": code, "canpreservestate": false})
 }
 
 func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url.Values) {
@@ -426,7 +477,7 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 	if w.captchaNeeded() {
 		if s.captchaID == "" || f.Get("captchaId") != s.captchaID || !strings.EqualFold(strings.TrimSpace(f.Get("captchaWord")), s.captchaOK) {
 			s.captchaID = ""
-			writeJSON(rw, fail("Incorrect or missing CAPTCHA.", "captcha-login-fail"))
+			w.writeJSON(rw, fail("Incorrect or missing CAPTCHA.", "captcha-login-fail"))
 			return
 		}
 		s.captchaID = ""
@@ -434,7 +485,7 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 	if f.Get(SSOButton) != "" {
 		state := randHex(16)
 		s.auth = &auth{stage: "sso", returnURL: ret.String(), state: state}
-		writeJSON(rw, loginResult("REDIRECT", map[string]any{
+		w.writeJSON(rw, loginResult("REDIRECT", map[string]any{
 			"redirecttarget": idpURL(base, ret.String(), state),
 			"requests": []any{request(reqSSOBack, "required", "Demo single sign-on", map[string]any{
 				"code":  field("string", "code", "Code from the identity provider."),
@@ -445,13 +496,13 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 	}
 	user, pass := f.Get("username"), f.Get("password")
 	if user == "" {
-		writeJSON(rw, fail("No authentication data was provided, or the provider cannot handle it.", "authmanager-authn-no-primary"))
+		w.writeJSON(rw, fail("No authentication data was provided, or the provider cannot handle it.", "authmanager-authn-no-primary"))
 		return
 	}
 	user = strings.ToUpper(user[:1]) + user[1:]
 	if _, ok := userIDs[user]; !ok || pass != Password || user == UserCarol {
 		w.failures[user]++
-		writeJSON(rw, fail("Incorrect username or password entered. Please try again.", "wrongpassword"))
+		w.writeJSON(rw, fail("Incorrect username or password entered. Please try again.", "wrongpassword"))
 		return
 	}
 	a := &auth{user: user, remember: f.Get("rememberMe") != ""}
@@ -459,11 +510,11 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 	case UserBob:
 		a.stage = "oath"
 		s.auth = a
-		writeJSON(rw, oathUI("", ""))
+		w.writeJSON(rw, oathUI("", ""))
 	case UserErin:
 		a.stage = "profile"
 		s.auth = a
-		writeJSON(rw, profileUI("Confirm a few details to finish logging in.", "demo-profile-prompt"))
+		w.writeJSON(rw, profileUI("Confirm a few details to finish logging in.", "demo-profile-prompt"))
 	default:
 		w.pass(rw, s, user)
 	}
@@ -511,7 +562,7 @@ func profileUI(msg, code string) map[string]any {
 func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 	a := s.auth
 	if a == nil {
-		writeJSON(rw, fail("No authentication is in progress. Please start again.", "authmanager-authn-not-in-progress"))
+		w.writeJSON(rw, fail("No authentication is in progress. Please start again.", "authmanager-authn-not-in-progress"))
 		return
 	}
 	switch a.stage {
@@ -525,7 +576,7 @@ func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 			}
 		}
 		if !ok {
-			writeJSON(rw, oathUI("Verification failed.", "oathauth-login-failed"))
+			w.writeJSON(rw, oathUI("Verification failed.", "oathauth-login-failed"))
 			return
 		}
 		w.usedTOTP[code] = true
@@ -533,7 +584,7 @@ func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 	case "sso":
 		if f.Get("state") == "" || f.Get("state") != a.state {
 			s.auth = nil
-			writeJSON(rw, fail("The identity provider's answer does not match this login (bad state).", "demosso-bad-state"))
+			w.writeJSON(rw, fail("The identity provider's answer does not match this login (bad state).", "demosso-bad-state"))
 			return
 		}
 		id, ok := w.codes[f.Get("code")]
@@ -541,12 +592,13 @@ func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 		switch {
 		case !ok:
 			s.auth = nil
-			writeJSON(rw, fail("The identity provider's code is not valid.", "demosso-bad-code"))
+			w.writeJSON(rw, fail("The identity provider's code is not valid.", "demosso-bad-code"))
 		case id == IdentityCarol:
 			w.pass(rw, s, UserCarol)
 		default:
 			s.auth = nil
-			writeJSON(rw, loginResult("RESTART", map[string]any{
+			w.writeJSON(rw, loginResult("RESTART", map[string]any{
+				"requests":         []any{passwordRequest(), ssoRequest(), rememberRequest()},
 				"message":          "The supplied credentials are not associated with any user on this wiki.",
 				"messagecode":      "authmanager-authn-no-local-user-link",
 				"canpreservestate": true,
@@ -554,7 +606,7 @@ func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 		}
 	case "profile":
 		if f.Get("pin") != "1234" || f.Get("terms") == "" || f.Get("nickname") == "" || f.Get("ticket") != "demo-ticket-42" {
-			writeJSON(rw, profileUI("Please fill in the nickname, type PIN 1234 and accept the terms.", "demo-profile-invalid"))
+			w.writeJSON(rw, profileUI("Please fill in the nickname, type PIN 1234 and accept the terms.", "demo-profile-invalid"))
 			return
 		}
 		w.pass(rw, s, a.user)
@@ -566,7 +618,7 @@ func (w *Wiki) pass(rw http.ResponseWriter, s *session, user string) {
 	s.user, s.userID = user, userIDs[user]
 	delete(w.failures, user)
 	w.renew(rw, s)
-	writeJSON(rw, loginResult("PASS", map[string]any{"username": user}))
+	w.writeJSON(rw, loginResult("PASS", map[string]any{"username": user}))
 }
 
 func (w *Wiki) botLogin(rw http.ResponseWriter, r *http.Request) {
@@ -574,19 +626,19 @@ func (w *Wiki) botLogin(rw http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	switch {
 	case f.Get("lgtoken") == "":
-		writeJSON(rw, map[string]any{"warnings": []any{}, "login": map[string]any{"result": "NeedToken", "token": s.token}})
+		w.writeJSON(rw, map[string]any{"warnings": []any{}, "login": map[string]any{"result": "NeedToken", "token": s.token}})
 	case f.Get("lgtoken") != s.token:
-		writeJSON(rw, map[string]any{"login": map[string]any{"result": "WrongToken"}})
+		w.writeJSON(rw, map[string]any{"login": map[string]any{"result": "WrongToken"}})
 	case f.Get("lgname") == UserAlice && f.Get("lgpassword") == Password:
-		writeJSON(rw, map[string]any{"login": map[string]any{"result": "Aborted",
-			"reason": map[string]string{"code": "botpasswords-needed", "text": "Login using the main account password rather than bot passwords is not supported."}}})
+		w.writeJSON(rw, map[string]any{"login": map[string]any{"result": "Aborted",
+			"reason": "Login using the main account password rather than bot passwords is not supported."}})
 	case f.Get("lgname") == BotName && f.Get("lgpassword") == BotPassword:
 		s.user, s.userID = UserAlice, userIDs[UserAlice]
 		w.renew(rw, s)
-		writeJSON(rw, map[string]any{"login": map[string]any{"result": "Success", "lguserid": s.userID, "lgusername": UserAlice}})
+		w.writeJSON(rw, map[string]any{"login": map[string]any{"result": "Success", "lguserid": s.userID, "lgusername": UserAlice}})
 	default:
-		writeJSON(rw, map[string]any{"login": map[string]any{"result": "Failed",
-			"reason": map[string]string{"code": "wrongpassword", "text": "Incorrect username or password entered. Please try again."}}})
+		w.writeJSON(rw, map[string]any{"login": map[string]any{"result": "Failed",
+			"reason": "Incorrect username or password entered. Please try again."}})
 	}
 }
 
@@ -605,7 +657,7 @@ func (w *Wiki) logout(rw http.ResponseWriter, r *http.Request) {
 		delete(w.sessions, s.id)
 	}
 	http.SetCookie(rw, &http.Cookie{Name: CookieName, Value: "deleted", Path: "/", MaxAge: -1})
-	writeJSON(rw, map[string]any{})
+	w.writeJSON(rw, map[string]any{})
 }
 
 // LoggedIn counts the sessions in which a user is logged in.
