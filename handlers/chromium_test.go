@@ -1,9 +1,11 @@
 package handlers_test
 
 // Browser tests: the app in front of the real test MediaWiki
-// (internal/testwiki), used in headless Chromium (Debian's package) through
-// chromedp, as a person would: they read headings, messages, labels and the
-// signed-in name, type into fields, click and press keys. Each page is also
+// (internal/testwiki), and the main flows also in front of the demo wiki
+// (internal/demowiki, always there; see wikiTarget), used in headless
+// Chromium (Debian's package) through chromedp, as a person would: they
+// read headings, messages, labels and the signed-in name, type into
+// fields, click and press keys. Each page is also
 // checked with axe-core (testdata/npm, installed by
 // scripts/install-test-deps.sh).
 //
@@ -41,6 +43,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mwlogin/mwlogin/internal/demowiki"
 	"github.com/mwlogin/mwlogin/internal/testwiki"
 )
 
@@ -147,12 +150,111 @@ var axeSource = sync.OnceValues(func() (string, error) {
 	return string(b), nil
 })
 
-// tab is one test's browser tab, with the app (under /auth) in front of the
-// real test wiki.
+// wikiTarget is a wiki the browser tests run against: the real test
+// MediaWiki or the in-process demo wiki. The main flows run against both
+// (eachTarget); the rest against the real one only.
+type wikiTarget struct {
+	name string
+	// start makes the app (under /auth) in front of the wiki. The real
+	// wiki's skips the test without it (or fails it, in CI).
+	start func(t *testing.T) *wikiRun
+	// screenshots: only the real wiki's run saves them.
+	screenshots bool
+
+	alice, alicePassword string
+	bob, bobPassword     string // TOTP after the password
+	dave, davePassword   string // the captcha
+	carol                string // reached through the identity provider
+
+	ssoButton string // the SSO button's label on the login form
+	// The identity provider's page: what shows it is there, its heading,
+	// and the buttons for an identity linked to Carol and an unlinked one.
+	idpSelector, idpHeading string
+	mappedIdentity          string
+	unmappedIdentity        string
+
+	captchaQuestion, captchaAnswer string
+	// captchaAttempts: at most this many failed logins of Dave before the
+	// captcha is asked.
+	captchaAttempts int
+}
+
+// wikiRun is one test's app and wiki.
+type wikiRun struct {
+	*env
+	wikiURL  string // http://HOST, the wiki's base
+	idpURL   string // where the app's meta refresh sends the browser for SSO
+	nextTOTP func(ctx context.Context) (string, error)
+}
+
+var realWiki = &wikiTarget{
+	name: "real",
+	start: func(t *testing.T) *wikiRun {
+		w := testwiki.Require(t)
+		return &wikiRun{env: newEnvFor(t, "/auth", w.APIURL, nil, nil),
+			wikiURL: w.BaseURL, idpURL: w.IndexURL + "?title=Special", nextTOTP: w.NextTOTP}
+	},
+	screenshots: true,
+	alice:       testwiki.AliceUser, alicePassword: testwiki.AlicePassword,
+	bob: testwiki.BobUser, bobPassword: testwiki.BobPassword,
+	dave: testwiki.DaveUser, davePassword: testwiki.DavePassword,
+	carol:            testwiki.CarolUser,
+	ssoButton:        "Log in with Test SSO",
+	idpSelector:      "#mwlogintestidp",
+	idpHeading:       "Test identity provider",
+	mappedIdentity:   "Continue as " + testwiki.SSOMappedIdentity,
+	unmappedIdentity: "Continue as " + testwiki.SSOUnmappedIdentity,
+	captchaQuestion:  testwiki.CaptchaQuestion, captchaAnswer: testwiki.CaptchaAnswer,
+	// ConfirmEdit counts Dave's failures: after a wrong password even the
+	// right one is refused once, and then the captcha is asked.
+	captchaAttempts: 4,
+}
+
+var demoWiki = &wikiTarget{
+	name: "demo",
+	start: func(t *testing.T) *wikiRun {
+		wiki := demowiki.New()
+		ts := httptest.NewServer(wiki)
+		t.Cleanup(ts.Close)
+		// The demo refuses a code used before: each call gives the next
+		// window's (all accepted).
+		var n int
+		next := func(context.Context) (string, error) {
+			n++
+			return demowiki.TOTP(demowiki.TOTPSecret, time.Now().Add(time.Duration(n-1)*30*time.Second)), nil
+		}
+		return &wikiRun{env: newEnvFor(t, "/auth", ts.URL+"/api.php", wiki, ts),
+			wikiURL: ts.URL, idpURL: ts.URL + "/idp?", nextTOTP: next}
+	},
+	alice: demowiki.UserAlice, alicePassword: demowiki.Password,
+	bob: demowiki.UserBob, bobPassword: demowiki.Password,
+	dave: demowiki.UserDave, davePassword: demowiki.Password,
+	carol:            demowiki.UserCarol,
+	ssoButton:        "Log in with Demo SSO",
+	idpSelector:      `form[action="idp"]`,
+	idpHeading:       "Demo identity provider",
+	mappedIdentity:   "Continue as " + demowiki.IdentityCarol + " (linked to wiki user Carol)",
+	unmappedIdentity: "Continue as " + demowiki.IdentityStranger + " (no wiki account)",
+	captchaQuestion:  demowiki.CaptchaQuestion, captchaAnswer: demowiki.CaptchaAnswer,
+	// One failed login of Dave, and the captcha is asked of everyone.
+	captchaAttempts: 1,
+}
+
+// eachTarget runs test as a subtest for the real test wiki and the demo
+// wiki.
+func eachTarget(t *testing.T, test func(t *testing.T, w *wikiTarget)) {
+	for _, w := range []*wikiTarget{realWiki, demoWiki} {
+		t.Run(w.name, func(t *testing.T) { test(t, w) })
+	}
+}
+
+// tab is one test's browser tab, with the app (under /auth) in front of a
+// wiki.
 type tab struct {
 	t        *testing.T
 	ctx      context.Context
-	e        *realEnv
+	w        *wikiTarget
+	e        *wikiRun
 	axe      string
 	noScript bool // JavaScript is off in the page
 }
@@ -166,9 +268,9 @@ const (
 	shotWikiHost                = "127.0.0.1:8081"
 )
 
-func newTab(t *testing.T) *tab {
+func newTab(t *testing.T, w *wikiTarget) *tab {
 	t.Helper()
-	e := newRealEnv(t) // skips (or fails in CI) without the test wiki
+	e := w.start(t) // the real wiki's skips (or fails in CI) without the test wiki
 	axe, err := axeSource()
 	if err != nil {
 		skipOrFail(t, "%v", err)
@@ -187,7 +289,7 @@ func newTab(t *testing.T) *tab {
 	}
 	ctx, cancel := context.WithTimeout(tabCtx, 2*time.Minute)
 	t.Cleanup(cancel)
-	b := &tab{t: t, ctx: ctx, e: e, axe: axe}
+	b := &tab{t: t, ctx: ctx, w: w, e: e, axe: axe}
 	b.viewport(desktopWidth, desktopHeight)
 	return b
 }
@@ -509,12 +611,12 @@ func (b *tab) checkPhoneWidth(what, shot string) {
 func (b *tab) screenshot(name string) {
 	b.t.Helper()
 	dir := os.Getenv("MWLOGIN_SCREENSHOTS")
-	if dir == "" || name == "" {
+	if dir == "" || name == "" || !b.w.screenshots {
 		return
 	}
 	// The test wiki's port changes with every run; the pictures show it as
 	// shotWikiHost, so that they change only when the pages do.
-	wikiHost := strings.TrimPrefix(b.e.w.BaseURL, "http://")
+	wikiHost := strings.TrimPrefix(b.e.wikiURL, "http://")
 	const replace = `((from, to) => {
 		const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 		for (let n; (n = w.nextNode());) n.nodeValue = n.nodeValue.split(from).join(to);
@@ -572,8 +674,10 @@ func (b *tab) passwordLogin(user, password string) {
 	b.press("Log in")
 }
 
-func TestChromiumPasswordLogin(t *testing.T) {
-	b := newTab(t)
+func TestChromiumPasswordLogin(t *testing.T) { eachTarget(t, testPasswordLogin) }
+
+func testPasswordLogin(t *testing.T, w *wikiTarget) {
+	b := newTab(t, w)
 	b.open("/")
 	b.wantHeading("Log in")
 	fs := b.wantFields("username", "password", "rememberMe")
@@ -586,7 +690,7 @@ func TestChromiumPasswordLogin(t *testing.T) {
 		t.Errorf("the password field is of type %q", f.Type)
 	}
 	b.button("Log in")
-	b.button("Log in with Test SSO")
+	b.button(w.ssoButton)
 	b.wantFocus("username")
 	if a := b.alert(); a != "" {
 		t.Fatalf("an alert on a fresh form: %s", a)
@@ -595,14 +699,14 @@ func TestChromiumPasswordLogin(t *testing.T) {
 	b.screenshot("login")
 	b.checkPhoneWidth("the login form", "login-phone")
 
-	b.passwordLogin(testwiki.AliceUser, testwiki.AlicePassword)
-	b.wantSignedIn(testwiki.AliceUser)
+	b.passwordLogin(w.alice, w.alicePassword)
+	b.wantSignedIn(w.alice)
 	b.checkA11y("the signed-in page")
 	b.screenshot("signed-in")
 	b.checkPhoneWidth("the signed-in page", "")
 	// A reload still shows the signed-in page.
 	b.open("/")
-	b.wantSignedIn(testwiki.AliceUser)
+	b.wantSignedIn(w.alice)
 
 	b.signOut()
 	b.checkA11y("the login form after sign-out")
@@ -610,16 +714,18 @@ func TestChromiumPasswordLogin(t *testing.T) {
 	b.wantHeading("Log in")
 }
 
-func TestChromiumWrongPassword(t *testing.T) {
-	b := newTab(t)
+func TestChromiumWrongPassword(t *testing.T) { eachTarget(t, testWrongPassword) }
+
+func testWrongPassword(t *testing.T, w *wikiTarget) {
+	b := newTab(t, w)
 	b.open("/")
-	b.passwordLogin(testwiki.AliceUser, "wrong-password-xyz")
+	b.passwordLogin(w.alice, "wrong-password-xyz")
 	b.wantHeading("Log in")
 	if a := b.alert(); !strings.Contains(a, "Incorrect username or password") {
 		t.Fatalf("alert %q, want the wiki's message; the page says:\n%s", a, b.text("body"))
 	}
 	fs := b.wantFields("username", "password", "rememberMe")
-	if v := fieldNamed(fs, "username").Value; v != testwiki.AliceUser {
+	if v := fieldNamed(fs, "username").Value; v != w.alice {
 		t.Errorf("the user name is not kept: %q", v)
 	}
 	if v := fieldNamed(fs, "password").Value; v != "" {
@@ -636,15 +742,17 @@ func TestChromiumWrongPassword(t *testing.T) {
 	b.checkPhoneWidth("the login form with an error", "")
 
 	// The person corrects the password and gets in.
-	b.fill("password", testwiki.AlicePassword)
+	b.fill("password", w.alicePassword)
 	b.press("Log in")
-	b.wantSignedIn(testwiki.AliceUser)
+	b.wantSignedIn(w.alice)
 }
 
-func TestChromiumTwoFactor(t *testing.T) {
-	b := newTab(t)
+func TestChromiumTwoFactor(t *testing.T) { eachTarget(t, testTwoFactor) }
+
+func testTwoFactor(t *testing.T, w *wikiTarget) {
+	b := newTab(t, w)
 	b.open("/")
-	b.passwordLogin(testwiki.BobUser, testwiki.BobPassword)
+	b.passwordLogin(w.bob, w.bobPassword)
 	b.wantHeading("Continue logging in")
 	// Only the code is asked now; user name and password are behind.
 	fs := b.wantFields("OATHToken")
@@ -668,39 +776,41 @@ func TestChromiumTwoFactor(t *testing.T) {
 	b.wantFocus("OATHToken")
 	b.checkA11y("the two-factor step with an error")
 
-	code, err := b.e.w.NextTOTP(b.ctx)
+	code, err := b.e.nextTOTP(b.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.fill("OATHToken", code)
 	b.press("Continue")
-	b.wantSignedIn(testwiki.BobUser)
+	b.wantSignedIn(w.bob)
 }
 
-func TestChromiumTwoFactorCancel(t *testing.T) {
-	b := newTab(t)
+func TestChromiumTwoFactorCancel(t *testing.T) { eachTarget(t, testTwoFactorCancel) }
+
+func testTwoFactorCancel(t *testing.T, w *wikiTarget) {
+	b := newTab(t, w)
 	b.open("/")
-	b.passwordLogin(testwiki.BobUser, testwiki.BobPassword)
+	b.passwordLogin(w.bob, w.bobPassword)
 	b.wantFields("OATHToken")
 	b.press("Cancel and start over")
 	b.wantHeading("Log in")
 	b.wantFields("username", "password", "rememberMe")
 }
 
-func TestChromiumCaptcha(t *testing.T) {
-	b := newTab(t)
+func TestChromiumCaptcha(t *testing.T) { eachTarget(t, testCaptcha) }
+
+func testCaptcha(t *testing.T, w *wikiTarget) {
+	b := newTab(t, w)
 	b.open("/")
-	// ConfirmEdit counts Dave's failures: after a wrong password even the
-	// right one is refused once, and then the captcha is asked.
-	b.passwordLogin(testwiki.DaveUser, "wrong-password")
-	for i := 0; ; i++ {
-		if strings.Contains(b.text("body"), testwiki.CaptchaQuestion) {
+	b.passwordLogin(w.dave, "wrong-password")
+	for i := 1; ; i++ {
+		if strings.Contains(b.text("body"), w.captchaQuestion) {
 			break
 		}
-		if i == 3 {
-			t.Fatalf("no captcha after %d attempts: %s", i+1, b.text("body"))
+		if i >= w.captchaAttempts {
+			t.Fatalf("no captcha after %d attempts: %s", i, b.text("body"))
 		}
-		b.fill("password", testwiki.DavePassword)
+		b.fill("password", w.davePassword)
 		b.press("Log in")
 	}
 	b.wantHeading("Log in")
@@ -726,10 +836,10 @@ func TestChromiumCaptcha(t *testing.T) {
 	b.screenshot("captcha")
 	b.checkPhoneWidth("the login form with a captcha", "")
 
-	b.fill("password", testwiki.DavePassword)
-	b.fill("captchaWord", testwiki.CaptchaAnswer)
+	b.fill("password", w.davePassword)
+	b.fill("captchaWord", w.captchaAnswer)
 	b.press("Log in")
-	b.wantSignedIn(testwiki.DaveUser)
+	b.wantSignedIn(w.dave)
 }
 
 // toIdentityProvider presses the SSO button and checks the "Taking you to
@@ -757,14 +867,14 @@ func (b *tab) toIdentityProvider() {
 			return
 		}
 	}()
-	b.press("Log in with Test SSO")
+	b.press(b.w.ssoButton)
 	if err := <-held; err != nil {
 		b.t.Fatalf("the answer to the SSO button: %v", err)
 	}
 	if _, err := chromedp.Call(b.ctx, fetch.Disable, cdp.Empty{}); err != nil {
 		b.t.Fatal(err)
 	}
-	host := strings.TrimPrefix(b.e.w.BaseURL, "http://")
+	host := strings.TrimPrefix(b.e.wikiURL, "http://")
 	b.wantHeading("Continue elsewhere")
 	b.wantText("Taking you to " + host + " to sign in.")
 	b.waitFocus("the visibly focused link Continue to "+host, func(f focused) bool { return f.Text == "Continue to "+host && f.Visible })
@@ -788,7 +898,7 @@ func (b *tab) withoutRefresh(ev fetch.EventRequestPaused) error {
 	if m == nil {
 		return fmt.Errorf("no meta refresh on the page (status %d):\n%s", ev.ResponseStatusCode, body.Body)
 	}
-	if target := html.UnescapeString(string(m[1])); !strings.HasPrefix(target, b.e.w.IndexURL+"?title=Special") {
+	if target := html.UnescapeString(string(m[1])); !strings.HasPrefix(target, b.e.idpURL) {
 		return fmt.Errorf("the meta refresh goes to %s", target)
 	}
 	var headers []*fetch.HeaderEntry
@@ -808,29 +918,33 @@ func (b *tab) withoutRefresh(ev fetch.EventRequestPaused) error {
 // shown (the app sends the browser there with a meta refresh).
 func (b *tab) waitIdentityProvider() {
 	b.t.Helper()
-	b.do("the identity provider's page", chromedp.WaitVisible(chromedp.CSS("#mwlogintestidp"), chromedp.RetryInterval(50*time.Millisecond)))
-	if h := b.heading(); h != "Test identity provider" {
+	b.do("the identity provider's page", chromedp.WaitVisible(chromedp.CSS(b.w.idpSelector), chromedp.RetryInterval(50*time.Millisecond)))
+	if h := b.heading(); h != b.w.idpHeading {
 		b.t.Fatalf("identity provider page: %q: %s", h, b.text("body"))
 	}
 }
 
-func TestChromiumRedirect(t *testing.T) {
-	b := newTab(t)
+func TestChromiumRedirect(t *testing.T) { eachTarget(t, testRedirect) }
+
+func testRedirect(t *testing.T, w *wikiTarget) {
+	b := newTab(t, w)
 	b.open("/")
 	b.toIdentityProvider()
-	b.press("Continue as " + testwiki.SSOMappedIdentity)
+	b.press(w.mappedIdentity)
 	// Back from the provider to /return, and on to the signed-in page.
-	b.wantSignedIn(testwiki.CarolUser)
+	b.wantSignedIn(w.carol)
 	b.checkA11y("the signed-in page after the identity provider")
 	b.screenshot("redirect-return")
 	b.signOut()
 }
 
-func TestChromiumRestart(t *testing.T) {
-	b := newTab(t)
+func TestChromiumRestart(t *testing.T) { eachTarget(t, testRestart) }
+
+func testRestart(t *testing.T, w *wikiTarget) {
+	b := newTab(t, w)
 	b.open("/")
 	b.toIdentityProvider()
-	b.press("Continue as " + testwiki.SSOUnmappedIdentity)
+	b.press(w.unmappedIdentity)
 	b.wantHeading("Login not completed")
 	if a := b.alert(); a == "" {
 		t.Fatalf("no alert with the wiki's message: %s", b.text("body"))
@@ -844,15 +958,15 @@ func TestChromiumRestart(t *testing.T) {
 	b.wantHeading("Log in")
 	b.wantText("Starting again.")
 	b.wantFields("username", "password", "rememberMe")
-	b.passwordLogin(testwiki.AliceUser, testwiki.AlicePassword)
-	b.wantSignedIn(testwiki.AliceUser)
+	b.passwordLogin(w.alice, w.alicePassword)
+	b.wantSignedIn(w.alice)
 }
 
 // TestChromiumKeyboard logs in with the keyboard alone: the focus starts
 // on the user name, Tab walks the form in reading order, every stop shows
 // where the focus is, and Enter sends the form.
 func TestChromiumKeyboard(t *testing.T) {
-	b := newTab(t)
+	b := newTab(t, realWiki)
 	b.open("/")
 	b.wantFocus("username")
 	b.do("type", chromedp.KeyEvent(testwiki.AliceUser))
@@ -903,7 +1017,7 @@ func TestChromiumKeyboard(t *testing.T) {
 // browser on with a meta refresh) and a provider's cross-site POST return,
 // whose re-post page then needs a click.
 func TestChromiumNoJavaScript(t *testing.T) {
-	b := newTab(t)
+	b := newTab(t, realWiki)
 	b.scripts(false)
 	b.open("/")
 	if err := b.eval(`1`, new(int)); err != nil {
@@ -933,7 +1047,7 @@ func TestChromiumNoJavaScript(t *testing.T) {
 // POST; the browser sends no SameSite cookie with it, so our page posts
 // the values again, by itself (bounce.js).
 func TestChromiumCrossSiteReturn(t *testing.T) {
-	b := newTab(t)
+	b := newTab(t, realWiki)
 	b.crossSiteReturn(false)
 }
 
@@ -1013,7 +1127,7 @@ func jsString(s string) string {
 // unlabelled field and an image without alt text, axe-core as loaded here
 // reports both.
 func TestChromiumAxeFindsProblems(t *testing.T) {
-	b := newTab(t)
+	b := newTab(t, realWiki)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'")
