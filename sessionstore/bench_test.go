@@ -48,11 +48,15 @@ func signedInUser() *flow.User {
 	}}
 }
 
-func benchStore(b *testing.B) *sessionstore.Store {
+// appJSONValues are the app's values as handlers could declare them.
+var appJSONValues = map[string]any{"flow": &flow.State{}, "user": &flow.User{}, "returnto": ""}
+
+func benchStore(b *testing.B, jsonValues map[string]any) *sessionstore.Store {
 	s, err := sessionstore.New(sessionstore.Config{
 		Backend: store.NewMemory(), Keys: [][]byte{[]byte("bench-key-0123456789-0123456789-0123456789")},
 		MaxAge: 12 * time.Hour, KeyPrefix: "mwlogin:",
-		Options: sessions.Options{Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode},
+		Options:    sessions.Options{Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode},
+		JSONValues: jsonValues,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -62,18 +66,22 @@ func benchStore(b *testing.B) *sessionstore.Store {
 
 // BenchmarkSessionValues stores the app's real session values and reads
 // them back, as two requests of a browser do: Save (gob, AES-GCM, the
-// backend, the signed cookie) then a new request's Get (the reverse).
+// backend, the signed cookie) then a new request's Get (the reverse), with
+// gob and with Config.JSONValues.
 func BenchmarkSessionValues(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
 		key   string
 		value func() any
+		json  map[string]any
 	}{
-		{"pending-flow", "flow", func() any { return pendingFlow() }},
-		{"signed-in-user", "user", func() any { return signedInUser() }},
+		{"pending-flow/gob", "flow", func() any { return pendingFlow() }, nil},
+		{"pending-flow/json", "flow", func() any { return pendingFlow() }, appJSONValues},
+		{"signed-in-user/gob", "user", func() any { return signedInUser() }, nil},
+		{"signed-in-user/json", "user", func() any { return signedInUser() }, appJSONValues},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			s := benchStore(b)
+			s := benchStore(b, tc.json)
 			v := tc.value()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -101,7 +109,12 @@ func BenchmarkSessionValues(b *testing.B) {
 // BenchmarkLoad is the read alone: a request whose cookie names a stored
 // signed-in session.
 func BenchmarkLoad(b *testing.B) {
-	s := benchStore(b)
+	b.Run("gob", func(b *testing.B) { benchLoad(b, nil) })
+	b.Run("json", func(b *testing.B) { benchLoad(b, appJSONValues) })
+}
+
+func benchLoad(b *testing.B, jsonValues map[string]any) {
+	s := benchStore(b, jsonValues)
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	sess, _ := s.Get(r, "mwlogin_session")
 	sess.Values["user"] = signedInUser()
@@ -122,13 +135,19 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 // BenchmarkPendingFlowsMemory reports the live heap that 10,000 pending
-// flows (at the two-factor step) take in the default store.
+// flows (at the two-factor step) take in the default store. Run it with
+// -benchtime 1x: each iteration stores 10,000 flows.
 func BenchmarkPendingFlowsMemory(b *testing.B) {
+	b.Run("gob", func(b *testing.B) { benchFlowsMemory(b, nil) })
+	b.Run("json", func(b *testing.B) { benchFlowsMemory(b, appJSONValues) })
+}
+
+func benchFlowsMemory(b *testing.B, jsonValues map[string]any) {
 	const n = 10000
 	for b.Loop() {
 		backend := store.NewMemory()
 		s, _ := sessionstore.New(sessionstore.Config{Backend: backend, Keys: [][]byte{[]byte("bench-key-0123456789-0123456789-0123456789")},
-			MaxAge: 12 * time.Hour, KeyPrefix: "mwlogin:"})
+			MaxAge: 12 * time.Hour, KeyPrefix: "mwlogin:", JSONValues: jsonValues})
 		before := liveHeap()
 		for range n {
 			r := httptest.NewRequest(http.MethodPost, "/login", nil)

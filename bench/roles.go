@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mwlogin/mwlogin/bench/standin"
+	"github.com/mwlogin/mwlogin/handlers"
+	"github.com/mwlogin/mwlogin/mwclient"
+	"github.com/mwlogin/mwlogin/store"
+)
+
+// wikiAddrs is what a stand-in wiki process announces on its first line.
+type wikiAddrs struct {
+	App     string `json:"app"`     // api.php for the app
+	Direct  string `json:"direct"`  // api.php for the direct driver
+	IdP     string `json:"idp"`     // the identity provider
+	Control string `json:"control"` // /stats
+}
+
+// wikiStats is the stand-in's /stats answer.
+type wikiStats struct {
+	Calls    map[string]int64 `json:"calls"`
+	Total    int64            `json:"total"`
+	App      connStats        `json:"app"`
+	Direct   connStats        `json:"direct"`
+	IdP      connStats        `json:"idp"`
+	Sessions int              `json:"sessions"`
+}
+
+type connStats struct {
+	Opened int64 `json:"opened"`
+	Open   int64 `json:"open"`
+	Peak   int64 `json:"peak"`
+}
+
+func listen() (net.Listener, string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal(err)
+	}
+	return ln, "http://" + ln.Addr().String()
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+// serveWiki runs the stand-in wiki: one api.php listener for the app, one
+// for the direct driver (so that connections are counted apart), one for
+// the identity provider and one for /stats.
+func serveWiki(args []string) {
+	fs := flag.NewFlagSet("wiki", flag.ExitOnError)
+	latency := fs.Duration("latency", 0, "latency added to every API call")
+	fs.Parse(args)
+
+	appLn, appURL := listen()
+	directLn, directURL := listen()
+	idpLn, idpURL := listen()
+	ctlLn, ctlURL := listen()
+	w := standin.New(*latency, idpURL)
+	var appC, directC, idpC standin.Conns
+	api := func(c *standin.Conns) *http.Server {
+		mux := http.NewServeMux()
+		mux.Handle("/api.php", w.Handler())
+		return &http.Server{Handler: mux, ConnState: c.Track(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
+	}
+	go api(&appC).Serve(appLn)
+	go api(&directC).Serve(directLn)
+	idpMux := http.NewServeMux()
+	idpMux.Handle("/idp", w.IdPHandler())
+	go (&http.Server{Handler: idpMux, ConnState: idpC.Track()}).Serve(idpLn)
+	ctl := http.NewServeMux()
+	cs := func(c *standin.Conns) connStats {
+		return connStats{Opened: c.Opened.Load(), Open: c.Open(), Peak: c.Peak.Load()}
+	}
+	ctl.HandleFunc("/stats", func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			appC.ResetPeak()
+			directC.ResetPeak()
+		}
+		json.NewEncoder(rw).Encode(wikiStats{Calls: w.Calls(), Total: w.TotalCalls(),
+			App: cs(&appC), Direct: cs(&directC), IdP: cs(&idpC), Sessions: w.Sessions()})
+	})
+	go http.Serve(ctlLn, ctl)
+	json.NewEncoder(os.Stdout).Encode(wikiAddrs{App: appURL + "/api.php", Direct: directURL + "/api.php", IdP: idpURL, Control: ctlURL})
+	waitSignal()
+}
+
+func waitSignal() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+}
+
+// appAddrs is what an app process announces on its first line.
+type appAddrs struct {
+	URL   string `json:"url"`
+	Pprof string `json:"pprof,omitempty"`
+}
+
+// serveApp runs the login app for profiling: main.go's wiring (the same
+// middleware, logger, store, client and server settings; keep it so) with
+// the login rate limit off, as the benchmark runs the real binary, plus
+// net/http/pprof on a second listener.
+func serveApp(args []string) {
+	fs := flag.NewFlagSet("app", flag.ExitOnError)
+	wiki := fs.String("wiki", "", "the wiki's api.php URL")
+	withPprof := fs.Bool("pprof", false, "serve net/http/pprof on another loopback port")
+	fs.Parse(args)
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+	client, err := mwclient.New(*wiki, mwclient.Options{UserAgent: "mwlogin/bench (https://github.com/mwlogin/mwlogin)"})
+	if err != nil {
+		fatal(err)
+	}
+	ln, public := listen()
+	gin.SetMode(gin.ReleaseMode)
+	router := gin.New()
+	router.SetTrustedProxies(nil)
+	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
+	if _, err := handlers.Register(router.Group("/"), handlers.Options{
+		Client: client, PublicURL: public, Keys: [][]byte{[]byte("bench-secret-key-0123456789-0123456789")},
+		InsecureCookies: true, SessionLifetime: handlers.DefaultSessionLifetime, Logger: log,
+		Backend: store.NewMemory(), LoginAttempts: -1,
+	}); err != nil {
+		fatal(err)
+	}
+	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			fatal(err)
+		}
+	}()
+	out := appAddrs{URL: public}
+	if *withPprof {
+		pln, purl := listen()
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go http.Serve(pln, mux)
+		out.Pprof = purl
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
+	waitSignal()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+}
