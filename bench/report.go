@@ -168,15 +168,15 @@ func (rep *report) markdown(img string) string {
 		}
 	}
 	w("\n### Mixed logins (%d%% password, %d%% two-factor, %d%% single sign-on)\n\n", rep.cfg.mix[0], rep.cfg.mix[1], rep.cfg.mix[2])
-	w("| wiki latency | browsers | logins/s (password, 2FA, SSO) | p50 / p95 / p99 ms | errors | app CPU ms/login | peak RSS MiB (sessions held) | wiki calls/login | TCP conns to wiki (opened, peak) | other load (CPUs) |\n")
-	w("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n")
+	w("| wiki latency | browsers | logins/s | logins in the window: password, 2FA, SSO | p50 / p95 / p99 ms | errors | app CPU ms/login | peak RSS MiB (sessions held) | wiki calls/login | TCP conns to wiki (opened, peak) | other load (CPUs) |\n")
+	w("| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n")
 	for _, lat := range rep.cfg.latencies {
 		for _, n := range rep.cfg.concurrency {
 			m := rep.find("mix", lat, n)
 			if m == nil {
 				continue
 			}
-			w("| %s | %d | %.0f (%d, %d, %d) | %s / %s / %s | %d | %s | %.1f (%d) | %.2f | %d, %d | %.2f |\n",
+			w("| %s | %d | %.0f | %d, %d, %d | %s / %s / %s | %d | %s | %.1f (%d) | %.2f | %d, %d | %.2f |\n",
 				latName(lat), n, m.Rate, m.ByKind[kindPassword], m.ByKind[kind2FA], m.ByKind[kindSSO], ms1(m.P50), ms1(m.P95), ms1(m.P99), m.Errors,
 				ms(m.AppCPU), mib(m.PeakRSS), m.Held, m.RoundTrips, m.ConnsOpened, m.ConnsPeak, m.OtherCores)
 		}
@@ -202,7 +202,8 @@ func (rep *report) markdown(img string) string {
 		}
 		w(".\n")
 	}
-	w("\n10,000 pending flows: %s; in the session store alone, with gob (as `go test -bench PendingFlowsMemory ./sessionstore` measures it), %s.\n", rep.flowsRSS, rep.flows)
+	w("\n%d logins left waiting at the two-factor step raised the app's RSS from %.1f to %.1f MiB (+%.1f MiB); in the session store alone, encoded with gob as by default (`go test -bench PendingFlowsMemory ./sessionstore`), they hold %.1f MiB of live heap, %d bytes per encrypted entry.\n",
+		rep.flowsRSS.N, mib(rep.flowsRSS.Before), mib(rep.flowsRSS.After), mib(max(rep.flowsRSS.After, rep.flowsRSS.Peak)-rep.flowsRSS.Before), mib(rep.flows.HeapGrowth), rep.flows.EntryBytes)
 	w("\n### Targets\n\n| target | measured | |\n| --- | --- | --- |\n")
 	for _, t := range rep.targets() {
 		w("| %s | %s | %s |\n", t.what, t.measured, verdict(t.met))
@@ -268,13 +269,25 @@ func (rep *report) targets() []target {
 			worstConns, worstAt = c.opened, int64(c.concurrency)
 			logins = 0
 			for _, r := range rep.results {
-				if r.Mode != "direct" && r.Latency == c.latency && r.Concurrency == c.concurrency {
-					logins += r.Logins
+				if r.Mode != "direct" && r.Latency == c.latency && r.Concurrency == c.concurrency && r.ConnsOpened == c.opened {
+					logins = r.Held
 				}
 			}
 		}
 	}
-	ts = append(ts, target{"app CPU under 0.5 ms per password login (16 and 64 browsers)", "at most " + ms(worstCPU) + " ms", worstCPU < targetCPU})
+	var cpuBy []string
+	for _, lat := range rep.cfg.latencies {
+		lo, hi := time.Duration(math.MaxInt64), time.Duration(0)
+		for _, r := range rep.results {
+			if r.Mode == "password" && r.Concurrency > 1 && r.Latency == lat {
+				lo, hi = min(lo, r.AppCPU), max(hi, r.AppCPU)
+			}
+		}
+		if hi > 0 {
+			cpuBy = append(cpuBy, fmt.Sprintf("%s to %s ms at %s latency", ms(lo), ms(hi), latName(lat)))
+		}
+	}
+	ts = append(ts, target{"app CPU under 0.5 ms per password login (16 and 64 browsers)", strings.Join(cpuBy, ", "), worstCPU < targetCPU})
 	ts = append(ts, target{"peak RSS under 64 MiB", fmt.Sprintf("at most %.1f MiB", mib(worstRSS)), worstRSS < targetRSS})
 	grow := max(rep.flowsRSS.After, rep.flowsRSS.Peak) - rep.flowsRSS.Before
 	ts = append(ts, target{"10,000 pending flows in the default store under 50 MiB more", fmt.Sprintf("app RSS +%.1f MiB (peak); %.1f MiB of live heap in the store", mib(grow), mib(rep.flows.HeapGrowth)),
@@ -288,7 +301,7 @@ func (rep *report) targets() []target {
 		ts = append(ts, target{"showing the login page costs no wiki round trip", fmt.Sprintf("%.2f", page), page == 0})
 	}
 	ts = append(ts, target{fmt.Sprintf("TCP connections to the wiki stay within the pool (%d idle connections kept), not one per user or login", poolSize),
-		fmt.Sprintf("at most %d opened by one app, at %d browsers, for over %d logins", worstConns, worstAt, logins), connsOK})
+		fmt.Sprintf("at most %d opened by one app (at %d browsers, for %d logins)", worstConns, worstAt, logins), connsOK})
 	return ts
 }
 
