@@ -253,13 +253,11 @@ func splitList(s string) []string {
 // secretKeys reads the configured keys, or in development makes one up.
 func secretKeys(list string, dev bool, log *slog.Logger) ([][]byte, error) {
 	var keys [][]byte
-	for _, k := range strings.Split(list, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			if len(k) < 32 {
-				return nil, fmt.Errorf("a secret key is %d characters long; at least 32 are needed", len(k))
-			}
-			keys = append(keys, []byte(k))
+	for _, k := range splitList(list) {
+		if len(k) < 32 {
+			return nil, fmt.Errorf("a secret key is %d characters long; at least 32 are needed", len(k))
 		}
+		keys = append(keys, []byte(k))
 	}
 	if len(keys) > 0 {
 		return keys, nil

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -29,10 +28,8 @@ func (a *App) RequireSignIn() gin.HandlerFunc {
 		if !strings.HasPrefix(c.Request.URL.Path, strings.TrimSuffix(a.opts.CookiePath, "/")) {
 			a.log.Error("RequireSignIn guards a path our cookie never reaches; set Options.CookiePath", "path", c.Request.URL.Path, "cookie_path", a.opts.CookiePath)
 		}
-		sess, err := a.store.Get(c.Request, a.opts.CookieName)
-		if err != nil {
-			a.fail(c, fmt.Errorf("%w: %w", errStore, err))
-			c.Abort()
+		sess, ok := a.sessionOrFail(c)
+		if !ok {
 			return
 		}
 		if u := userOf(sess); u != nil {

@@ -33,12 +33,21 @@ func (a *App) session(c *gin.Context) *sessions.Session {
 // backend that does not answer gives a clear 503 instead of looking like a
 // signed-out user.
 func (a *App) loadSession(c *gin.Context) {
-	if _, err := a.store.Get(c.Request, a.opts.CookieName); err != nil {
+	if _, ok := a.sessionOrFail(c); ok {
+		c.Next()
+	}
+}
+
+// sessionOrFail loads the request's session, or answers 503 and aborts
+// when the backend does not answer.
+func (a *App) sessionOrFail(c *gin.Context) (*sessions.Session, bool) {
+	sess, err := a.store.Get(c.Request, a.opts.CookieName)
+	if err != nil {
 		a.fail(c, fmt.Errorf("%w: %w", errStore, err))
 		c.Abort()
-		return
+		return nil, false
 	}
-	c.Next()
+	return sess, true
 }
 
 func flowOf(s *sessions.Session) *flow.State {
