@@ -87,6 +87,20 @@ type User struct {
 	Name     string
 	Cookies  []mwclient.Cookie
 	SignedIn time.Time
+	// Checked is when the wiki last confirmed the session on request
+	// (assert=user), with what it said then; zero until the first check.
+	Checked   time.Time
+	EditCount int
+	Groups    []string
+}
+
+// Confirmed is when the wiki last vouched for the session: the PASS or the
+// last check, whichever came later.
+func (u *User) Confirmed() time.Time {
+	if u.Checked.After(u.SignedIn) {
+		return u.Checked
+	}
+	return u.SignedIn
 }
 
 func randomID() string {

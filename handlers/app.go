@@ -61,6 +61,11 @@ type Options struct {
 	// progress.
 	SessionLifetime time.Duration
 	FlowLifetime    time.Duration
+	// RecheckAfter is how long the signed-in page trusts the user's wiki
+	// session after the wiki vouched for it (the PASS, or the page's last
+	// check) before asking the wiki again with assert=user. Default
+	// DefaultRecheckAfter; negative asks on every view.
+	RecheckAfter time.Duration
 	// FormTTL is how long the wiki's login form description is cached.
 	FormTTL time.Duration
 	// Templates, if set, is overlaid on the embedded templates: a file of
@@ -101,6 +106,7 @@ const (
 	DefaultCookieName      = "mwlogin_session"
 	DefaultSessionLifetime = 12 * time.Hour
 	DefaultFlowLifetime    = 15 * time.Minute
+	DefaultRecheckAfter    = time.Minute
 	maxFormBytes           = 64 << 10
 )
 
@@ -154,6 +160,9 @@ func newApp(prefix string, opts Options) (*App, error) {
 	if opts.FlowLifetime <= 0 {
 		opts.FlowLifetime = DefaultFlowLifetime
 	}
+	if opts.RecheckAfter == 0 {
+		opts.RecheckAfter = DefaultRecheckAfter
+	}
 	if opts.Backend == nil {
 		opts.Backend = store.NewMemory()
 	}
@@ -176,6 +185,8 @@ func newApp(prefix string, opts Options) (*App, error) {
 		Keys:      opts.Keys,
 		MaxAge:    opts.SessionLifetime,
 		KeyPrefix: "mwlogin:",
+		// JSON is quicker and smaller than gob for these values.
+		JSONValues: map[string]any{keyFlow: &flow.State{}, keyUser: &flow.User{}, keyReturnTo: ""},
 		Options: sessions.Options{Path: cookiePath, HttpOnly: true, Secure: !opts.InsecureCookies,
 			SameSite: http.SameSiteLaxMode},
 	})

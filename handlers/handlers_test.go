@@ -55,7 +55,14 @@ func newEnv(t *testing.T, prefix string) *env {
 	return newEnvFor(t, prefix, wikiTS.URL+"/api.php", wiki, wikiTS)
 }
 
-func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS *httptest.Server, hooks ...func(*gin.RouterGroup, *handlers.App)) *env {
+// envHook adjusts a test app: its options before Register, its routes
+// after.
+type envHook struct {
+	opts   func(*handlers.Options)
+	routes func(*gin.RouterGroup, *handlers.App)
+}
+
+func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS *httptest.Server, hooks ...envHook) *env {
 	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	client, err := mwclient.New(apiURL, mwclient.Options{UserAgent: "mwlogin-test/0 (test)", Timeout: 3 * time.Second})
@@ -72,15 +79,28 @@ func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS 
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
 	group := router.Group(prefix)
-	app, err := handlers.Register(group, handlers.Options{
+	opts := handlers.Options{
 		Client: client, PublicURL: public, Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")},
 		InsecureCookies: true, Logger: log, LoginAttempts: -1,
-	})
+		// Every signed-in page asks the wiki (assert=user) in these tests,
+		// so that each one proves the wiki session the app stored; the
+		// default, which trusts a fresh PASS, has tests of its own
+		// (TestSignedInPageTrustsFreshPass).
+		RecheckAfter: -1,
+	}
+	for _, h := range hooks {
+		if h.opts != nil {
+			h.opts(&opts)
+		}
+	}
+	app, err := handlers.Register(group, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range hooks {
-		h(group, app)
+		if h.routes != nil {
+			h.routes(group, app)
+		}
 	}
 	srv := httptest.NewUnstartedServer(router)
 	srv.Listener.Close()
@@ -415,6 +435,57 @@ func TestSignOutEndsWikiSession(t *testing.T) {
 	if n := e.wiki.LoggedIn(); n != 0 {
 		t.Fatalf("%d wiki sessions still logged in after sign-out", n)
 	}
+}
+
+// defaultRecheck keeps the app's default RecheckAfter.
+var defaultRecheck = envHook{opts: func(o *handlers.Options) { o.RecheckAfter = 0 }}
+
+// The wiki vouched for the session at PASS: the page after it shows the
+// user without asking again, so a password login costs exactly its two
+// wiki round trips (login token, clientlogin).
+func TestSignedInPageTrustsFreshPass(t *testing.T) {
+	wiki := demowiki.New()
+	wikiTS := httptest.NewServer(wiki)
+	t.Cleanup(wikiTS.Close)
+	e := newEnvFor(t, "/", wikiTS.URL+"/api.php", wiki, wikiTS, defaultRecheck)
+	b := browsertest.New(t)
+	form := b.Get(e.base + "/")
+	before := wiki.Calls()
+	p := form.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
+	mustContain(t, p, "You are signed in to the wiki as Alice", "Sign out")
+	mustNotContain(t, p, "Edits")
+	if n := wiki.Calls() - before; n != 2 {
+		t.Fatalf("a password login through the browser made %d wiki calls, want 2", n)
+	}
+	mustContain(t, b.Get(e.base+"/"), "You are signed in to the wiki as Alice")
+	if n := wiki.Calls() - before; n != 2 {
+		t.Fatalf("the signed-in page asked the wiki again within RecheckAfter (%d calls)", n)
+	}
+}
+
+// After RecheckAfter the page asks the wiki again: it shows the account,
+// or notices that the wiki ended the session.
+func TestSignedInPageRechecksAfterWhile(t *testing.T) {
+	const recheck = 300 * time.Millisecond
+	wiki := demowiki.New()
+	wikiTS := httptest.NewServer(wiki)
+	t.Cleanup(wikiTS.Close)
+	e := newEnvFor(t, "/", wikiTS.URL+"/api.php", wiki, wikiTS, envHook{opts: func(o *handlers.Options) { o.RecheckAfter = recheck }})
+	b := browsertest.New(t)
+	p := login(t, e, b, "Alice", demowiki.Password)
+	mustNotContain(t, p, "Edits")
+	time.Sleep(recheck + 50*time.Millisecond)
+	before := wiki.Calls()
+	p = b.Get(e.base + "/")
+	mustContain(t, p, "You are signed in to the wiki as Alice", "Edits")
+	if n := wiki.Calls() - before; n != 1 {
+		t.Fatalf("the recheck made %d wiki calls, want 1 (assert=user)", n)
+	}
+	// What the check found is shown again while it is fresh.
+	mustContain(t, b.Get(e.base+"/"), "Edits")
+	wiki.ExpireSessions()
+	time.Sleep(recheck + 50*time.Millisecond)
+	mustContain(t, b.Get(e.base+"/"), "Your wiki session has ended", "Username")
 }
 
 func TestWikiSessionEndedElsewhere(t *testing.T) {

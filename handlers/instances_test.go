@@ -138,6 +138,9 @@ func (c *cluster) start(name string, keys ...[]byte) *instance {
 	app, err := handlers.Register(group, handlers.Options{
 		Client: client, PublicURL: c.public, Keys: keys, Backend: backend,
 		InsecureCookies: true, Logger: log,
+		// Every signed-in page asks the wiki, so that each proves the
+		// wiki session another instance may have stored.
+		RecheckAfter: -1,
 	})
 	if err != nil {
 		c.t.Fatal(err)

@@ -241,17 +241,19 @@ func TestMediaWikiSessionExpiredMidFlow(t *testing.T) {
 func TestMediaWikiSignOut(t *testing.T) {
 	w := testwiki.Require(t)
 	// A side route reads the wiki session the app holds for the user,
-	// through App.User, so the test can ask the wiki after sign-out.
+	// through App.User, so the test can ask the wiki after sign-out. The
+	// app keeps its default RecheckAfter: the signed-in page trusts the
+	// PASS, and the held session is checked here instead.
 	var held []mwclient.Cookie
 	var client *mwclient.Client
-	e := newEnvFor(t, "/auth", w.APIURL, nil, nil, func(g *gin.RouterGroup, app *handlers.App) {
+	e := newEnvFor(t, "/auth", w.APIURL, nil, nil, envHook{routes: func(g *gin.RouterGroup, app *handlers.App) {
 		g.GET("/_held", func(c *gin.Context) {
 			if name, s, ok := app.User(c); ok && name == testwiki.AliceUser {
 				held, client = s.Cookies(), s.Client()
 			}
 			c.Status(http.StatusNoContent)
 		})
-	})
+	}}, defaultRecheck)
 	b := browsertest.New(t)
 	p := login(t, e, b, testwiki.AliceUser, testwiki.AlicePassword)
 	mustContain(t, p, "signed in to the wiki as Alice")

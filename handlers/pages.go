@@ -333,12 +333,19 @@ func (a *App) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout=1")
 }
 
-// signedIn shows who is signed in, after checking with the wiki
-// (assert=user) that the stored wiki session still holds.
+// signedIn shows who is signed in. The wiki vouched for the stored wiki
+// session at PASS or at the page's last check; for RecheckAfter after that
+// the page trusts it, so a login costs the wiki only its two round trips.
+// Later views ask the wiki again (assert=user) before showing the account,
+// so a session the wiki ended is noticed.
 func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
+	if time.Since(u.Confirmed()) < a.opts.RecheckAfter {
+		a.renderSignedIn(c, sess, u, "")
+		return
+	}
 	ws := a.opts.Client.NewSession(u.Cookies)
 	info, err := ws.UserInfo(a.wikiContext(c), mwclient.AssertUser)
-	uv := &userView{Name: u.Name}
+	warning := ""
 	switch {
 	case errors.Is(err, mwclient.ErrAssertUserFailed):
 		a.log.Info("wiki session ended", "user", u.Name)
@@ -353,12 +360,12 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 	case err != nil:
 		a.log.Warn("could not check the wiki session", "user", u.Name, "err", err)
 		_, ev := describe(err)
-		uv.Warning = "Could not confirm with the wiki that you are still signed in: " + ev.Message
+		warning = "Could not confirm with the wiki that you are still signed in: " + ev.Message
 	default:
-		uv.Checked, uv.EditCount = true, info.EditCount
+		u.Checked, u.EditCount, u.Groups = time.Now(), info.EditCount, nil
 		for _, g := range info.Groups {
 			if g != "*" { // everyone's implicit group says nothing
-				uv.Groups = append(uv.Groups, g)
+				u.Groups = append(u.Groups, g)
 			}
 		}
 		// The wiki may have renewed its cookies.
@@ -368,8 +375,15 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		a.fail(c, err)
 		return
 	}
+	a.renderSignedIn(c, sess, u, warning)
+}
+
+func (a *App) renderSignedIn(c *gin.Context, sess *sessions.Session, u *flow.User, warning string) {
 	p := a.page(c, sess, "Signed in")
-	p.User = uv
+	p.User = &userView{Name: u.Name, Warning: warning}
+	if warning == "" && !u.Checked.IsZero() {
+		p.User.Checked, p.User.EditCount, p.User.Groups = true, u.EditCount, u.Groups
+	}
 	a.pages.render(c, http.StatusOK, tmplSignedIn, p)
 }
 
