@@ -117,6 +117,7 @@ type App struct {
 	flows    *flow.Engine
 	store    *sessionstore.Store
 	pages    *renderer
+	fresh    *freshPages
 	html     *wikihtml.Sanitizer
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
@@ -217,7 +218,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 		ancestors += u.Scheme + "://" + u.Host
 	}
 	a := &App{
-		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages,
+		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages, fresh: newFreshPages(),
 		html: wikihtml.New(opts.Client.APIURL()), log: opts.Logger, cop: cop,
 		wikiHost: opts.Client.APIURL().Host,
 		csp:      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,

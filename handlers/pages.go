@@ -160,6 +160,17 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 		a.fail(c, err)
 		return
 	}
+	if st.Step == flow.FreshStep && notice == "" && status == http.StatusOK && a.opts.Banner == nil && st.Message == "" {
+		// The same page for every new browser but for its CSRF token.
+		render := func(csrf string) ([]byte, error) {
+			p := a.page(c, sess, stepTitle[st.Stage])
+			p.CSRF, p.Step = csrf, buildStep(st, a.html, a.prefix)
+			return a.pages.execute(tmplLogin, p)
+		}
+		if a.fresh.serve(c, st.Lang, st.Requests, a.store.CSRFToken(sess), render) {
+			return
+		}
+	}
 	p := a.page(c, sess, stepTitle[st.Stage])
 	p.Notice, p.NoticeTone = notice, tone
 	p.Step = buildStep(st, a.html, a.prefix)

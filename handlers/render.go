@@ -78,11 +78,19 @@ func newRenderer(base, override fs.FS) (*renderer, error) {
 // render writes a page. It renders into a buffer first, so that a template
 // error becomes a clean 500 rather than half a page.
 func (r *renderer) render(c *gin.Context, status int, name string, data *pageData) {
-	var buf bytes.Buffer
-	if err := r.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-		c.Error(fmt.Errorf("render %s: %w", name, err))
+	page, err := r.execute(name, data)
+	if err != nil {
+		c.Error(err)
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error while rendering the page."))
 		return
 	}
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Data(status, "text/html; charset=utf-8", page)
+}
+
+func (r *renderer) execute(name string, data *pageData) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := r.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
 }
