@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -24,6 +25,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mwlogin/mwlogin/handlers"
+	"github.com/mwlogin/mwlogin/internal/logbuf"
 	"github.com/mwlogin/mwlogin/metrics"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/store"
@@ -45,6 +47,7 @@ type config struct {
 	loginAttempts   int
 	forwardClientIP bool
 	frameAncestors  string
+	debugListen     string
 }
 
 func main() {
@@ -91,6 +94,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&attempts, "login-attempts", attempts, "login attempts a client may make at once, then one per 6 s; -1 turns the limit off (MWLOGIN_LOGIN_ATTEMPTS)")
 	fs.BoolVar(&cfg.forwardClientIP, "forward-client-ip", envBool("MWLOGIN_FORWARD_CLIENT_IP"), "send the user's address to the wiki as X-Forwarded-For, for wikis that trust this server as a proxy (MWLOGIN_FORWARD_CLIENT_IP)")
 	fs.StringVar(&cfg.frameAncestors, "frame-ancestors", env("MWLOGIN_FRAME_ANCESTORS", ""), "comma-separated origins allowed to frame the pages; none by default (MWLOGIN_FRAME_ANCESTORS)")
+	fs.StringVar(&cfg.debugListen, "debug-listen", env("MWLOGIN_DEBUG_LISTEN", ""), "address for Go's profiler (net/http/pprof), such as 127.0.0.1:6060; off by default, never expose it (MWLOGIN_DEBUG_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -128,9 +132,13 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	// Log lines are written in batches, at most 100 ms late: a write per
+	// line would be a tenth of the CPU of a login.
+	logOut := logbuf.New(os.Stderr, 100*time.Millisecond)
+	defer logOut.Close()
+	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
 	if cfg.logFormat == "json" {
-		handler = slog.NewJSONHandler(os.Stderr, nil)
+		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	log := slog.New(handler)
 	slog.SetDefault(log)
@@ -223,6 +231,13 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL, "wiki", cfg.wikiAPI, "store", storeName, "dev", dev)
 
+	if cfg.debugListen != "" {
+		stopDebug, err := serveDebug(cfg.debugListen, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}
@@ -237,6 +252,26 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// serveDebug serves Go's profiler on its own listener, apart from the
+// app's routes, so that it is reachable only where the operator put it.
+func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("debug listener: %w", err)
+	}
+	if !loopback("http://" + ln.Addr().String()) {
+		log.Warn("the profiler listens beyond this machine; it shows the process's internals to anyone who reaches it", "addr", ln.Addr().String())
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 // splitList splits a comma-separated setting, dropping empty items.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,5 +80,54 @@ func TestDemoOutOfTheBox(t *testing.T) {
 		}
 	case <-time.After(35 * time.Second):
 		t.Fatal("did not shut down")
+	}
+}
+
+// The profiler is off unless asked for, and then only on its own listener.
+func TestDebugListener(t *testing.T) {
+	t.Setenv("MWLOGIN_WIKI", "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-debug-listen", debugAddr}, func(a string) { addr <- a })
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not listening")
+	}
+	status := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := status("http://" + debugAddr + "/debug/pprof/"); code != http.StatusOK {
+		t.Fatalf("profiler: %d", code)
+	}
+	if code := status(base + "/debug/pprof/"); code != http.StatusNotFound {
+		t.Fatalf("the app's own address serves the profiler: %d", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.Dial("tcp", debugAddr); err == nil {
+		c.Close()
+		t.Fatal("the profiler still listens after shutdown")
 	}
 }

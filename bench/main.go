@@ -54,8 +54,6 @@ func main() {
 		switch os.Args[2] {
 		case "wiki":
 			serveWiki(os.Args[3:])
-		case "app":
-			serveApp(os.Args[3:])
 		default:
 			fatal(fmt.Errorf("unknown role %q", os.Args[2]))
 		}
@@ -126,11 +124,9 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	if cfg.profile == "" {
-		if cfg.appBin, err = buildApp(tmp); err != nil {
-			os.RemoveAll(tmp)
-			fatal(err)
-		}
+	if cfg.appBin, err = buildApp(tmp); err != nil {
+		os.RemoveAll(tmp)
+		fatal(err)
 	}
 	rep, err := run(cfg, os.Stdout)
 	os.RemoveAll(tmp)
@@ -249,15 +245,14 @@ func buildApp(dir string) (string, error) {
 // on loopback, with the login rate limit off: every simulated browser
 // comes from 127.0.0.1, and the limit allows 10 attempts per address, then
 // one per 6 s.
-func startApp(bin, wiki string, stderr io.Writer) (*proc, string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startApp(bin, wiki string, stderr io.Writer, extra ...string) (*proc, string, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, "", err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "-wiki", wiki, "-listen", addr, "-login-attempts", "-1",
-		"-secret-keys", "bench-secret-key-0123456789-0123456789")
+	args := append([]string{"-wiki", wiki, "-listen", addr, "-login-attempts", "-1",
+		"-secret-keys", "bench-secret-key-0123456789-0123456789"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -275,6 +270,16 @@ func startApp(bin, wiki string, stderr io.Writer) (*proc, string, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// freeAddr finds a free loopback port for a process to listen on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
@@ -321,27 +326,22 @@ func startPoint(latency time.Duration) (*point, error) {
 	return pt, nil
 }
 
-// startApp starts a fresh app in front of the point's wiki: the app's
-// binary, or, for profiling, this program's copy of main.go's wiring with
-// pprof.
+// startApp starts a fresh app in front of the point's wiki, the app's own
+// binary, with its profiler listening when profiles are asked for.
 func (pt *point) startApp(cfg config) error {
 	pt.stopApp()
-	if cfg.profile == "" {
-		var err error
-		pt.app, pt.appURL, err = startApp(cfg.appBin, pt.addrs.App, pt.logFile)
-		return err
+	var extra []string
+	if cfg.profile != "" {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		extra = []string{"-debug-listen", addr}
+		pt.pprof = "http://" + addr
 	}
-	a, err := startProc(pt.logFile, "-role", "app", "-wiki", pt.addrs.App, "-pprof")
-	if err != nil {
-		return err
-	}
-	var aa appAddrs
-	if err := json.Unmarshal(a.line, &aa); err != nil {
-		a.stop()
-		return err
-	}
-	pt.app, pt.appURL, pt.pprof = a, aa.URL, aa.Pprof
-	return nil
+	var err error
+	pt.app, pt.appURL, err = startApp(cfg.appBin, pt.addrs.App, pt.logFile, extra...)
+	return err
 }
 
 func (pt *point) stopApp() {

@@ -3,24 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/mwlogin/mwlogin/bench/standin"
-	"github.com/mwlogin/mwlogin/handlers"
-	"github.com/mwlogin/mwlogin/mwclient"
-	"github.com/mwlogin/mwlogin/store"
 )
 
 // wikiAddrs is what a stand-in wiki process announces on its first line.
@@ -105,61 +97,4 @@ func waitSignal() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
-}
-
-// appAddrs is what an app process announces on its first line.
-type appAddrs struct {
-	URL   string `json:"url"`
-	Pprof string `json:"pprof,omitempty"`
-}
-
-// serveApp runs the login app for profiling: main.go's wiring (the same
-// middleware, logger, store, client and server settings; keep it so) with
-// the login rate limit off, as the benchmark runs the real binary, plus
-// net/http/pprof on a second listener.
-func serveApp(args []string) {
-	fs := flag.NewFlagSet("app", flag.ExitOnError)
-	wiki := fs.String("wiki", "", "the wiki's api.php URL")
-	withPprof := fs.Bool("pprof", false, "serve net/http/pprof on another loopback port")
-	fs.Parse(args)
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	slog.SetDefault(log)
-	client, err := mwclient.New(*wiki, mwclient.Options{UserAgent: "mwlogin/bench (https://github.com/mwlogin/mwlogin)"})
-	if err != nil {
-		fatal(err)
-	}
-	ln, public := listen()
-	gin.SetMode(gin.ReleaseMode)
-	router := gin.New()
-	router.SetTrustedProxies(nil)
-	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
-	if _, err := handlers.Register(router.Group("/"), handlers.Options{
-		Client: client, PublicURL: public, Keys: [][]byte{[]byte("bench-secret-key-0123456789-0123456789")},
-		InsecureCookies: true, SessionLifetime: handlers.DefaultSessionLifetime, Logger: log,
-		Backend: store.NewMemory(), LoginAttempts: -1,
-	}); err != nil {
-		fatal(err)
-	}
-	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			fatal(err)
-		}
-	}()
-	out := appAddrs{URL: public}
-	if *withPprof {
-		pln, purl := listen()
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		go http.Serve(pln, mux)
-		out.Pprof = purl
-	}
-	json.NewEncoder(os.Stdout).Encode(out)
-	waitSignal()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
 }
