@@ -508,10 +508,17 @@ func (pt *point) measure(cfg config, mode string, n int, newWorker func() (worke
 	if err != nil {
 		return nil, err
 	}
-	var prof chan error
-	if cfg.profile != "" && pt.pprof != "" && mode != "direct" {
-		prof = make(chan error, 1)
-		go func() { prof <- pt.profile(cfg, mode, n) }()
+	var profs []chan error
+	if cfg.profile != "" {
+		targets := map[string]string{"wiki": pt.addrs.Control}
+		if pt.pprof != "" && mode != "direct" {
+			targets["app"] = pt.pprof
+		}
+		for who, base := range targets {
+			ch := make(chan error, 1)
+			go func() { ch <- profile(cfg, base, fmt.Sprintf("%s-%s-c%d.pprof", who, mode, n)) }()
+			profs = append(profs, ch)
+		}
 	}
 	var selfProf *os.File
 	if cfg.profile != "" {
@@ -533,8 +540,8 @@ func (pt *point) measure(cfg config, mode string, n int, newWorker func() (worke
 		r.PeakRSS, _, _ = procMem(pt.app.pid())
 	}
 	<-finished
-	if prof != nil {
-		if err := <-prof; err != nil {
+	for _, ch := range profs {
+		if err := <-ch; err != nil {
 			fmt.Fprintln(os.Stderr, "bench: profile:", err)
 		}
 	}
@@ -578,12 +585,13 @@ func (pt *point) measure(cfg config, mode string, n int, newWorker func() (worke
 	return r, nil
 }
 
-func (pt *point) profile(cfg config, mode string, n int) error {
+// profile saves a CPU profile of the run from a process's net/http/pprof.
+func profile(cfg config, base, file string) error {
 	secs := int(cfg.duration.Seconds())
 	if secs < 1 {
 		secs = 1
 	}
-	resp, err := (&http.Client{Timeout: time.Duration(secs+30) * time.Second}).Get(pt.pprof + "/debug/pprof/profile?seconds=" + strconv.Itoa(secs))
+	resp, err := (&http.Client{Timeout: time.Duration(secs+30) * time.Second}).Get(base + "/debug/pprof/profile?seconds=" + strconv.Itoa(secs))
 	if err != nil {
 		return err
 	}
@@ -591,8 +599,7 @@ func (pt *point) profile(cfg config, mode string, n int) error {
 	if err := os.MkdirAll(cfg.profile, 0o755); err != nil {
 		return err
 	}
-	name := filepath.Join(cfg.profile, fmt.Sprintf("app-%s-c%d.pprof", mode, n))
-	f, err := os.Create(name)
+	f, err := os.Create(filepath.Join(cfg.profile, file))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -88,6 +89,7 @@ func serveWiki(args []string) {
 		json.NewEncoder(rw).Encode(wikiStats{Calls: w.Calls(), Total: w.TotalCalls(),
 			App: cs(&appC), Direct: cs(&directC), IdP: cs(&idpC), Sessions: w.Sessions()})
 	})
+	ctl.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	go http.Serve(ctlLn, ctl)
 	json.NewEncoder(os.Stdout).Encode(wikiAddrs{App: appURL + "/api.php", Direct: directURL + "/api.php", IdP: idpURL, Control: ctlURL})
 	waitSignal()

@@ -39,33 +39,33 @@ const (
 // marks sensitive.
 type State struct {
 	// ID names the flow for its whole life (logs, metrics).
-	ID       string
-	Stage    Stage
-	Requests []mwclient.Request // what the current step shows
+	ID       string             `json:"id"`
+	Stage    Stage              `json:"stage"`
+	Requests []mwclient.Request `json:"requests,omitempty"` // what the current step shows
 	// Message is the wiki's message as HTML, not yet sanitized; MessageCode
 	// is its key. Notice is one of ours (a Notice constant).
-	Message     string
-	MessageCode string
-	Tone        Tone
-	Notice      Notice
+	Message     string `json:"message,omitempty"`
+	MessageCode string `json:"messageCode,omitempty"`
+	Tone        Tone   `json:"tone,omitempty"`
+	Notice      Notice `json:"notice,omitempty"`
 	// Values re-fills non-sensitive fields (the user name) after a FAIL.
-	Values map[string][]string
+	Values map[string][]string `json:"values,omitempty"`
 	// Cookies and Token are this flow's own wiki session; the token is only
 	// known once the wiki session exists.
-	Cookies []mwclient.Cookie
-	Token   string
+	Cookies []mwclient.Cookie `json:"cookies,omitempty"`
+	Token   string            `json:"token,omitempty"`
 	// Step names the form shown now. A form posted with another step is
 	// stale (submitted twice, or from an old tab).
-	Step string
+	Step string `json:"step"`
 	// Nonce travels in loginreturnurl and must come back with a REDIRECT's
 	// return; it is only accepted in StageRedirect.
-	Nonce string
+	Nonce string `json:"nonce,omitempty"`
 	// RedirectTarget is where the wiki sent the browser.
-	RedirectTarget string
+	RedirectTarget string `json:"redirectTarget,omitempty"`
 	// PreserveState asks the next start to use loginpreservestate.
-	PreserveState bool
-	Lang          string
-	Started       time.Time
+	PreserveState bool      `json:"preserveState,omitempty"`
+	Lang          string    `json:"lang,omitempty"`
+	Started       time.Time `json:"started"`
 }
 
 // Notice is a message of our own, shown with the step.
@@ -84,14 +84,14 @@ const (
 // User is a signed-in user: the name the wiki confirmed and the wiki
 // session that proves it.
 type User struct {
-	Name     string
-	Cookies  []mwclient.Cookie
-	SignedIn time.Time
+	Name     string            `json:"name"`
+	Cookies  []mwclient.Cookie `json:"cookies,omitempty"`
+	SignedIn time.Time         `json:"signedIn"`
 	// Checked is when the wiki last confirmed the session on request
 	// (assert=user), with what it said then; zero until the first check.
-	Checked   time.Time
-	EditCount int
-	Groups    []string
+	Checked   time.Time `json:"checked,omitzero"`
+	EditCount int       `json:"editCount,omitempty"`
+	Groups    []string  `json:"groups,omitempty"`
 }
 
 // Confirmed is when the wiki last vouched for the session: the PASS or the

@@ -11,12 +11,12 @@ import (
 // Cookie is one wiki cookie in a form that can be stored and restored,
 // which net/http/cookiejar does not allow.
 type Cookie struct {
-	Name     string
-	Value    string
-	Path     string
-	Expires  time.Time // zero for a session cookie
-	Secure   bool
-	HttpOnly bool
+	Name     string    `json:"name"`
+	Value    string    `json:"value"`
+	Path     string    `json:"path,omitempty"`
+	Expires  time.Time `json:"expires,omitzero"` // zero for a session cookie
+	Secure   bool      `json:"secure,omitempty"`
+	HttpOnly bool      `json:"httpOnly,omitempty"`
 }
 
 // Jar is the cookie jar of one wiki session. A Client only ever talks to one
