@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	ginsessions "github.com/gin-contrib/sessions"
@@ -49,7 +51,7 @@ type Store struct {
 	options sessions.Options
 	prefix  string
 	maxAge  time.Duration
-	json    map[string]reflect.Type
+	json    *jsonLayout
 }
 
 // Config configures a Store.
@@ -84,13 +86,11 @@ func New(cfg Config) (*Store, error) {
 	}
 	s := &Store{backend: cfg.Backend, options: cfg.Options, prefix: cfg.KeyPrefix, maxAge: cfg.MaxAge}
 	if len(cfg.JSONValues) > 0 {
-		s.json = make(map[string]reflect.Type, len(cfg.JSONValues))
-		for k, v := range cfg.JSONValues {
-			if v == nil {
-				return nil, fmt.Errorf("sessionstore: JSON value %q has no type", k)
-			}
-			s.json[k] = reflect.TypeOf(v)
+		l, err := newJSONLayout(cfg.JSONValues)
+		if err != nil {
+			return nil, err
 		}
+		s.json = l
 	}
 	for i, k := range cfg.Keys {
 		if len(k) < MinKeyLen {
@@ -310,51 +310,102 @@ func (s *Store) seal(t ticket, values map[any]any) ([]byte, error) {
 // zero byte (its first message would be empty).
 var jsonMark = []byte{0, 'J'}
 
+// jsonLayout is the JSON form of sessions holding only configured values:
+// a struct type with a field per key, so that an entry is encoded and
+// decoded in one pass of encoding/json (a map of raw values would take
+// two).
+type jsonLayout struct {
+	typ    reflect.Type         // the struct
+	fields map[string]jsonField // by session key
+	keys   []string             // by field index
+	wrap   []bool               // by field index: stored through a pointer
+}
+
+type jsonField struct {
+	index int
+	typ   reflect.Type // the value's type
+}
+
+func newJSONLayout(values map[string]any) (*jsonLayout, error) {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	l := &jsonLayout{fields: map[string]jsonField{}, keys: keys}
+	var fields []reflect.StructField
+	for i, k := range keys {
+		v := values[k]
+		if v == nil {
+			return nil, fmt.Errorf("sessionstore: JSON value %q has no type", k)
+		}
+		if k == "" || strings.ContainsAny(k, `,"\`) {
+			return nil, fmt.Errorf("sessionstore: JSON value key %q cannot be a JSON name", k)
+		}
+		t := reflect.TypeOf(v)
+		ft, wrap := t, t.Kind() != reflect.Pointer
+		if wrap { // a pointer tells a missing value from a zero one
+			ft = reflect.PointerTo(t)
+		}
+		l.fields[k] = jsonField{index: i, typ: t}
+		l.wrap = append(l.wrap, wrap)
+		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("V%d", i), Type: ft,
+			Tag: reflect.StructTag(`json:"` + k + `,omitempty"`)})
+	}
+	l.typ = reflect.StructOf(fields)
+	return l, nil
+}
+
 // encodeJSON encodes values as a JSON object, if they are all of the
 // configured keys and types.
 func (s *Store) encodeJSON(values map[any]any) ([]byte, bool) {
 	if s.json == nil {
 		return nil, false
 	}
-	out := append(make([]byte, 0, 512), jsonMark...)
-	out = append(out, '{')
+	doc := reflect.New(s.json.typ).Elem()
 	for k, v := range values {
 		name, ok := k.(string)
-		if !ok || s.json[name] == nil || reflect.TypeOf(v) != s.json[name] {
+		if !ok {
 			return nil, false
 		}
-		kb, err := json.Marshal(name)
-		if err != nil {
+		f, ok := s.json.fields[name]
+		if !ok || reflect.TypeOf(v) != f.typ {
 			return nil, false
 		}
-		vb, err := json.Marshal(v)
-		if err != nil {
-			return nil, false
+		rv := reflect.ValueOf(v)
+		if s.json.wrap[f.index] {
+			p := reflect.New(f.typ)
+			p.Elem().Set(rv)
+			rv = p
 		}
-		if len(out) > len(jsonMark)+1 {
-			out = append(out, ',')
-		}
-		out = append(append(append(out, kb...), ':'), vb...)
+		doc.Field(f.index).Set(rv)
 	}
-	return append(out, '}'), true
+	out := bytes.NewBuffer(append(make([]byte, 0, 512), jsonMark...))
+	if err := json.NewEncoder(out).Encode(doc.Addr().Interface()); err != nil {
+		return nil, false
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), true
 }
 
 func (s *Store) decodeJSON(plain []byte) (map[any]any, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(plain, &raw); err != nil {
+	if s.json == nil {
+		return nil, errors.New("sessionstore: a JSON entry, but no JSON values configured")
+	}
+	doc := reflect.New(s.json.typ)
+	if err := json.Unmarshal(plain, doc.Interface()); err != nil {
 		return nil, err
 	}
-	values := make(map[any]any, len(raw))
-	for k, r := range raw {
-		typ := s.json[k]
-		if typ == nil {
-			return nil, fmt.Errorf("sessionstore: no JSON type for %q", k)
+	doc = doc.Elem()
+	values := make(map[any]any, 1)
+	for i, k := range s.json.keys {
+		f := doc.Field(i)
+		if f.IsNil() {
+			continue
 		}
-		v := reflect.New(typ)
-		if err := json.Unmarshal(r, v.Interface()); err != nil {
-			return nil, err
+		if s.json.wrap[i] {
+			f = f.Elem()
 		}
-		values[k] = v.Elem().Interface()
+		values[k] = f.Interface()
 	}
 	return values, nil
 }
