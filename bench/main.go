@@ -233,7 +233,11 @@ func startProc(stderr io.Writer, args ...string) (*proc, error) {
 // buildApp builds the app's own binary (the module's main package).
 func buildApp(dir string) (string, error) {
 	bin := filepath.Join(dir, "mwlogin")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/mwlogin/mwlogin")
+	// As deploy/Dockerfile builds it: static, without Gin's MessagePack
+	// codec (nomsgpack), which the app does not use and which would add
+	// 2.5 MiB to its resident memory.
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "nomsgpack", "-ldflags", "-s -w", "-o", bin, "github.com/mwlogin/mwlogin")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building the app: %w", err)

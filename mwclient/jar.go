@@ -49,7 +49,8 @@ func (j *Jar) SetCookies(_ *url.URL, cookies []*http.Cookie) {
 		case hc.MaxAge < 0:
 			c.Expires = now.Add(-time.Second)
 		case hc.MaxAge > 0:
-			c.Expires = now.Add(time.Duration(hc.MaxAge) * time.Second)
+			// Whole seconds, as HTTP has them: shorter when stored.
+			c.Expires = now.Add(time.Duration(hc.MaxAge) * time.Second).Truncate(time.Second)
 		case !hc.Expires.IsZero():
 			c.Expires = hc.Expires
 		}

@@ -138,11 +138,19 @@ func benchLoad(b *testing.B, jsonValues map[string]any) {
 // flows (at the two-factor step) take in the default store. Run it with
 // -benchtime 1x: each iteration stores 10,000 flows.
 func BenchmarkPendingFlowsMemory(b *testing.B) {
-	b.Run("gob", func(b *testing.B) { benchFlowsMemory(b, nil) })
-	b.Run("json", func(b *testing.B) { benchFlowsMemory(b, appJSONValues) })
+	b.Run("gob", func(b *testing.B) { benchEntriesMemory(b, nil, "flow", func() any { return pendingFlow() }, 900) })
+	b.Run("json", func(b *testing.B) { benchEntriesMemory(b, appJSONValues, "flow", func() any { return pendingFlow() }, 900) })
 }
 
-func benchFlowsMemory(b *testing.B, jsonValues map[string]any) {
+// BenchmarkSignedInMemory is the live heap of signed-in sessions held in
+// the memory store, which is what the app's memory grows with.
+func BenchmarkSignedInMemory(b *testing.B) {
+	b.Run("json", func(b *testing.B) {
+		benchEntriesMemory(b, appJSONValues, "user", func() any { return signedInUser() }, 12*3600)
+	})
+}
+
+func benchEntriesMemory(b *testing.B, jsonValues map[string]any, key string, value func() any, maxAge int) {
 	const n = 10000
 	for b.Loop() {
 		backend := store.NewMemory()
@@ -152,8 +160,8 @@ func benchFlowsMemory(b *testing.B, jsonValues map[string]any) {
 		for range n {
 			r := httptest.NewRequest(http.MethodPost, "/login", nil)
 			sess, _ := s.Get(r, "mwlogin_session")
-			sess.Values["flow"] = pendingFlow()
-			sess.Options.MaxAge = 900
+			sess.Values[key] = value()
+			sess.Options.MaxAge = maxAge
 			if err := s.Save(r, httptest.NewRecorder(), sess); err != nil {
 				b.Fatal(err)
 			}
@@ -162,7 +170,8 @@ func benchFlowsMemory(b *testing.B, jsonValues map[string]any) {
 		if backend.Len() != n {
 			b.Fatalf("%d entries", backend.Len())
 		}
-		b.ReportMetric(float64(after-before)/(1<<20), "MiB/10k-flows")
+		b.ReportMetric(float64(after-before)/(1<<20), "MiB/10k")
+		b.ReportMetric(float64(after-before)/n, "B/entry")
 	}
 }
 
