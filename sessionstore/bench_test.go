@@ -139,7 +139,9 @@ func benchLoad(b *testing.B, jsonValues map[string]any) {
 // -benchtime 1x: each iteration stores 10,000 flows.
 func BenchmarkPendingFlowsMemory(b *testing.B) {
 	b.Run("gob", func(b *testing.B) { benchEntriesMemory(b, nil, "flow", func() any { return pendingFlow() }, 900) })
-	b.Run("json", func(b *testing.B) { benchEntriesMemory(b, appJSONValues, "flow", func() any { return pendingFlow() }, 900) })
+	b.Run("json", func(b *testing.B) {
+		benchEntriesMemory(b, appJSONValues, "flow", func() any { return pendingFlow() }, 900)
+	})
 }
 
 // BenchmarkSignedInMemory is the live heap of signed-in sessions held in
