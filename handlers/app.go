@@ -118,6 +118,7 @@ type App struct {
 	store    *sessionstore.Store
 	pages    *renderer
 	fresh    *freshPages
+	welcome  welcomePage
 	html     *wikihtml.Sanitizer
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection

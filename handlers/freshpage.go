@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -12,12 +13,67 @@ import (
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
-// freshPages keeps the login form as every new browser sees it, rendered
-// once per cached form description and language. Such pages differ only by
-// their CSRF token, so the page is kept in pieces around a placeholder and
-// the token is spliced in: the commonest page costs no template run.
+// A stencil is a page rendered once with marks in place of the values that
+// differ between browsers (the CSRF token, the user's name), kept in
+// pieces; serving it splices the values in. The two commonest pages, the
+// login form for a new browser and the page right after PASS, then cost no
+// template run.
+type stencil struct {
+	parts [][]byte
+	slots []int // slots[i]: which value follows parts[i]
+}
+
+// newMark returns a placeholder no wiki text or name can hold by chance.
+func newMark() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "mark-" + hex.EncodeToString(b)
+}
+
+// cut splits a page rendered with marks in it.
+func cut(page []byte, marks []string) *stencil {
+	s := &stencil{}
+	for {
+		at, which := -1, -1
+		for i, m := range marks {
+			if j := bytes.Index(page, []byte(m)); j >= 0 && (at < 0 || j < at) {
+				at, which = j, i
+			}
+		}
+		if at < 0 {
+			s.parts = append(s.parts, page)
+			return s
+		}
+		s.parts = append(s.parts, page[:at])
+		s.slots = append(s.slots, which)
+		page = page[at+len(marks[which]):]
+	}
+}
+
+// fill returns the page with values in place of the marks.
+func (s *stencil) fill(values ...string) []byte {
+	n := 0
+	for _, p := range s.parts {
+		n += len(p)
+	}
+	for _, i := range s.slots {
+		n += len(values[i])
+	}
+	out := make([]byte, 0, n)
+	for i, p := range s.parts {
+		out = append(out, p...)
+		if i < len(s.slots) {
+			out = append(out, values[s.slots[i]]...)
+		}
+	}
+	return out
+}
+
+// freshPages keeps the login form as every new browser sees it: one
+// stencil per cached form description and language, with the CSRF token
+// as its only value.
 type freshPages struct {
-	mark  []byte // the placeholder; random, so no wiki text can hold it
+	mark  string
 	mu    sync.RWMutex
 	pages map[string]freshPage // by language
 }
@@ -25,8 +81,8 @@ type freshPages struct {
 type freshPage struct {
 	// The cached form description the page was rendered from; the flow's
 	// form cache hands out a new slice when it fetches the form again.
-	form  *mwclient.Request
-	parts [][]byte
+	form *mwclient.Request
+	page *stencil
 }
 
 // maxFreshPages bounds the cache like the flow's form cache (one page per
@@ -34,9 +90,7 @@ type freshPage struct {
 const maxFreshPages = 64
 
 func newFreshPages() *freshPages {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return &freshPages{mark: []byte("csrf-" + hex.EncodeToString(b)), pages: map[string]freshPage{}}
+	return &freshPages{mark: newMark(), pages: map[string]freshPage{}}
 }
 
 // serve writes the page for lang rendered from form, rendering it with
@@ -50,11 +104,11 @@ func (f *freshPages) serve(c *gin.Context, lang string, form []mwclient.Request,
 	p, ok := f.pages[lang]
 	f.mu.RUnlock()
 	if !ok || p.form != &form[0] {
-		page, err := render(string(f.mark))
+		page, err := render(f.mark)
 		if err != nil {
 			return false
 		}
-		p = freshPage{form: &form[0], parts: bytes.Split(page, f.mark)}
+		p = freshPage{form: &form[0], page: cut(page, []string{f.mark})}
 		f.mu.Lock()
 		if len(f.pages) >= maxFreshPages {
 			clear(f.pages)
@@ -62,17 +116,46 @@ func (f *freshPages) serve(c *gin.Context, lang string, form []mwclient.Request,
 		f.pages[lang] = p
 		f.mu.Unlock()
 	}
-	n := len(token) * (len(p.parts) - 1)
-	for _, part := range p.parts {
-		n += len(part)
-	}
-	out := make([]byte, 0, n)
-	for i, part := range p.parts {
-		if i > 0 {
-			out = append(out, token...)
-		}
-		out = append(out, part...)
-	}
-	c.Data(http.StatusOK, "text/html; charset=utf-8", out)
+	c.Data(http.StatusOK, "text/html; charset=utf-8", p.page.fill(token))
 	return true
 }
+
+// welcomePage is the signed-in page as it is right after PASS (the wiki
+// not asked yet, so no edit count), with the CSRF token and the user's
+// name as values. It is made once, and only from our own templates: a
+// replacement template might show the name where HTML escaping is not the
+// right escaping, or show something else for some names.
+type welcomePage struct {
+	once sync.Once
+	page *stencil // nil: render every time
+}
+
+// serve writes the page for name, reporting false when it cannot, so that
+// the caller renders it.
+func (w *welcomePage) serve(c *gin.Context, token, name string, render func(csrf, name string) ([]byte, error)) bool {
+	w.once.Do(func() {
+		csrf, user := newMark(), newMark()
+		page, err := render(csrf, user)
+		if err != nil {
+			return
+		}
+		s := cut(page, []string{csrf, user})
+		// The stencil must give what the template gives, for a name with
+		// every character the template escapes.
+		const probeToken, probeName = "probe-token", "Ann <b>&\"'O'Neil+\x00</b>"
+		want, err := render(probeToken, probeName)
+		if err != nil || !bytes.Equal(s.fill(probeToken, htmlText.Replace(probeName)), want) {
+			return
+		}
+		w.page = s
+	})
+	if w.page == nil {
+		return false
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", w.page.fill(token, htmlText.Replace(name)))
+	return true
+}
+
+// htmlText escapes as html/template does a value in HTML text; welcomePage
+// checks that it still does.
+var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")

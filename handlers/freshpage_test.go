@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
+	"html/template"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -98,5 +100,57 @@ func TestFreshPageMatchesTemplate(t *testing.T) {
 		if strings.Count(rec.Body.String(), token) == 0 {
 			t.Fatal("the token is missing")
 		}
+	}
+}
+
+func TestStencilCutAndFill(t *testing.T) {
+	s := cut([]byte("a[X]b[Y]c[X]"), []string{"[X]", "[Y]"})
+	if got := string(s.fill("1", "2")); got != "a1b2c1" {
+		t.Fatalf("fill: %q", got)
+	}
+	if got := string(cut([]byte("none"), []string{"[X]"}).fill("1")); got != "none" {
+		t.Fatalf("fill without marks: %q", got)
+	}
+}
+
+// The page right after PASS from its stencil is byte for byte the
+// template's, whatever the name.
+func TestWelcomePageMatchesTemplate(t *testing.T) {
+	pages, err := newRenderer(templates.FS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(csrf, name string) ([]byte, error) {
+		return pages.execute(tmplSignedIn, &pageData{AppName: "Wiki sign-in", WikiHost: "wiki.example", Title: "Signed in",
+			Prefix: "/auth", CSRF: csrf, User: &userView{Name: name}})
+	}
+	var w welcomePage
+	for i, name := range []string{"Alice", "O'Neil & <Sons>", "A+B \"quoted\"", "Zoë 日本", "nul\x00byte"} {
+		rec := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(rec)
+		token := fmt.Sprint("token-", i) // base64url, as CSRF tokens are
+		if !w.serve(c, token, name, render) {
+			t.Fatal("the stencil was refused for our own template")
+		}
+		want, _ := render(token, name)
+		if rec.Body.String() != string(want) {
+			t.Fatalf("stencil differs from the template for %q:\n%s\n---\n%s", name, rec.Body.String(), want)
+		}
+	}
+}
+
+// A template that does not show the name as HTML text (here in a URL) gets
+// no stencil: the page is rendered every time.
+func TestWelcomePageRefusesOtherEscaping(t *testing.T) {
+	tmpl := template.Must(template.New("").Parse(`<a href="/wiki/User:{{.Name}}">{{.Name}}</a><input value="{{.CSRF}}">`))
+	render := func(csrf, name string) ([]byte, error) {
+		var b bytes.Buffer
+		err := tmpl.Execute(&b, map[string]string{"Name": name, "CSRF": csrf})
+		return b.Bytes(), err
+	}
+	var w welcomePage
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	if w.serve(c, "tok", "Alice", render) {
+		t.Fatal("a stencil was used for a name in a URL")
 	}
 }

@@ -390,6 +390,16 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 }
 
 func (a *App) renderSignedIn(c *gin.Context, sess *sessions.Session, u *flow.User, warning string) {
+	if warning == "" && u.Checked.IsZero() && a.opts.Banner == nil && a.opts.Templates == nil {
+		render := func(csrf, name string) ([]byte, error) {
+			p := a.page(c, sess, "Signed in")
+			p.CSRF, p.User = csrf, &userView{Name: name}
+			return a.pages.execute(tmplSignedIn, p)
+		}
+		if a.welcome.serve(c, a.store.CSRFToken(sess), u.Name, render) {
+			return
+		}
+	}
 	p := a.page(c, sess, "Signed in")
 	p.User = &userView{Name: u.Name, Warning: warning}
 	if warning == "" && !u.Checked.IsZero() {
