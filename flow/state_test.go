@@ -15,7 +15,7 @@ func TestStateAndUserSurviveJSON(t *testing.T) {
 	at := time.Date(2026, 11, 23, 12, 0, 0, 123456789, time.UTC)
 	cookies := []mwclient.Cookie{
 		{Name: "wiki_session", Value: "abc", Path: "/", HttpOnly: true, Secure: true},
-		{Name: "wikiUserID", Value: "7", Path: "/", Expires: at.Add(time.Hour)},
+		{Name: "wikiUserID", Value: "7", Path: "/", Expires: at.Add(time.Hour).Truncate(time.Second)}, // cookies keep whole seconds
 	}
 	st := &State{ID: "id", Stage: StageContinue, Message: "<b>Enter</b>", MessageCode: "oathauth-auth-ui",
 		Tone: ToneError, Notice: NoticeStale, Values: map[string][]string{"username": {"Bob"}},

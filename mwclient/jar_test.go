@@ -1,6 +1,7 @@
 package mwclient
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -351,5 +352,43 @@ func BenchmarkJar(b *testing.B) {
 			b.Fatal("cookies lost")
 		}
 		NewJar(j.Saved())
+	}
+}
+
+func TestCookieJSON(t *testing.T) {
+	exp := time.Date(2027, 5, 22, 12, 0, 0, 0, time.UTC)
+	for _, c := range []Cookie{
+		{Name: "enwiki_session", Value: "abc\"\\<>", Path: "/", HttpOnly: true, Secure: true},
+		{Name: "enwikiUserID", Value: "12345", Path: "/w", Expires: exp},
+		{Name: "x", Value: ""},
+	} {
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b[0] != '[' {
+			t.Fatalf("not the compact form: %s", b)
+		}
+		var back Cookie
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back != c {
+			t.Fatalf("round trip: %+v became %+v (%s)", c, back, b)
+		}
+	}
+	// The object form, as stored before the compact one.
+	var old Cookie
+	if err := json.Unmarshal([]byte(`{"name":"s","value":"v","path":"/","expires":"2027-05-22T12:00:00Z","httpOnly":true}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if old != (Cookie{Name: "s", Value: "v", Path: "/", Expires: exp, HttpOnly: true}) {
+		t.Fatalf("object form read as %+v", old)
+	}
+	for _, bad := range []string{`[]`, `["a","b","/",0]`, `["a",1,"/",0,0]`, `["a","b","/","soon",0]`, `["a","b","/",0,0,0]`} {
+		var c Cookie
+		if err := json.Unmarshal([]byte(bad), &c); err == nil {
+			t.Fatalf("%s was accepted as %+v", bad, c)
+		}
 	}
 }
