@@ -11,7 +11,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/mwlogin/mwlogin/flow"
-	_ "github.com/mwlogin/mwlogin/handlers" // registers the flow types with gob
+	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/sessionstore"
 	"github.com/mwlogin/mwlogin/store"
@@ -60,7 +60,7 @@ func pendingFlowsMemory(n int) (flowsMem, error) {
 	backend := &sizing{Backend: store.NewMemory()}
 	st, err := sessionstore.New(sessionstore.Config{
 		Backend: backend, Keys: [][]byte{[]byte("bench-secret-key-0123456789-0123456789")},
-		MaxAge: 12 * time.Hour, KeyPrefix: "mwlogin:",
+		MaxAge: 12 * time.Hour, KeyPrefix: "mwlogin:", JSONValues: handlers.SessionValues(),
 		Options: sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode},
 	})
 	if err != nil {

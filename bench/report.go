@@ -202,7 +202,7 @@ func (rep *report) markdown(img string) string {
 		}
 		w(".\n")
 	}
-	w("\n%d logins left waiting at the two-factor step raised the app's RSS from %.1f to %.1f MiB (+%.1f MiB); in the session store alone, encoded with gob as by default (`go test -bench PendingFlowsMemory ./sessionstore`), they hold %.1f MiB of live heap, %d bytes per encrypted entry.\n",
+	w("\n%d logins left waiting at the two-factor step raised the app's RSS from %.1f to %.1f MiB (+%.1f MiB); in the session store alone, encoded as the app does (JSON; `go test -bench PendingFlowsMemory ./sessionstore` compares gob), they hold %.1f MiB of live heap, %d bytes per encrypted entry.\n",
 		rep.flowsRSS.N, mib(rep.flowsRSS.Before), mib(rep.flowsRSS.After), mib(max(rep.flowsRSS.After, rep.flowsRSS.Peak)-rep.flowsRSS.Before), mib(rep.flows.HeapGrowth), rep.flows.EntryBytes)
 	w("\n### Targets\n\n| target | measured | |\n| --- | --- | --- |\n")
 	for _, t := range rep.targets() {

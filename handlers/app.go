@@ -110,6 +110,13 @@ const (
 	maxFormBytes           = 64 << 10
 )
 
+// SessionValues are the values the app keeps in its sessions, by key and
+// type, as sessionstore.Config.JSONValues takes them (for tools that
+// measure or inspect the store as the app fills it).
+func SessionValues() map[string]any {
+	return map[string]any{keyFlow: &flow.State{}, keyUser: &flow.User{}, keyReturnTo: ""}
+}
+
 // App is a mounted login app.
 type App struct {
 	opts     Options
@@ -188,7 +195,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 		MaxAge:    opts.SessionLifetime,
 		KeyPrefix: "mwlogin:",
 		// JSON is quicker and smaller than gob for these values.
-		JSONValues: map[string]any{keyFlow: &flow.State{}, keyUser: &flow.User{}, keyReturnTo: ""},
+		JSONValues: SessionValues(),
 		Options: sessions.Options{Path: cookiePath, HttpOnly: true, Secure: !opts.InsecureCookies,
 			SameSite: http.SameSiteLaxMode},
 	})
