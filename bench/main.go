@@ -302,6 +302,7 @@ func (p *proc) stop() {
 
 // point is one latency and concurrency: a stand-in wiki and an app, fresh.
 type point struct {
+	latency time.Duration
 	wiki    *proc
 	app     *proc
 	addrs   wikiAddrs
@@ -317,7 +318,7 @@ func startPoint(latency time.Duration) (*point, error) {
 	if err != nil {
 		return nil, err
 	}
-	pt := &point{wiki: w, ctl: &http.Client{Timeout: 10 * time.Second}}
+	pt := &point{latency: latency, wiki: w, ctl: &http.Client{Timeout: 10 * time.Second}}
 	if err := json.Unmarshal(w.line, &pt.addrs); err != nil {
 		w.stop()
 		return nil, err
@@ -520,14 +521,14 @@ func (pt *point) measure(cfg config, mode string, n int, newWorker func() (worke
 		}
 		for who, base := range targets {
 			ch := make(chan error, 1)
-			go func() { ch <- profile(cfg, base, fmt.Sprintf("%s-%s-c%d.pprof", who, mode, n)) }()
+			go func() { ch <- profile(cfg, base, fmt.Sprintf("%s-%s-%s-c%d.pprof", who, mode, pt.latency, n)) }()
 			profs = append(profs, ch)
 		}
 	}
 	var selfProf *os.File
 	if cfg.profile != "" {
 		os.MkdirAll(cfg.profile, 0o755)
-		if selfProf, err = os.Create(filepath.Join(cfg.profile, fmt.Sprintf("load-%s-c%d.pprof", mode, n))); err == nil {
+		if selfProf, err = os.Create(filepath.Join(cfg.profile, fmt.Sprintf("load-%s-%s-c%d.pprof", mode, pt.latency, n))); err == nil {
 			pprof.StartCPUProfile(selfProf)
 		}
 	}
