@@ -46,12 +46,15 @@ const (
 // Store implements ginsessions.Store over a store.Backend.
 type Store struct {
 	backend store.Backend
-	codecs  []securecookie.Codec
-	csrf    [][]byte // one CSRF MAC key per secret key, newest first
-	options sessions.Options
-	prefix  string
-	maxAge  time.Duration
-	json    *jsonLayout
+	// cookieKeys sign cookies, newest first; legacy reads cookies of
+	// earlier versions.
+	cookieKeys [][]byte
+	legacy     []securecookie.Codec
+	csrf       [][]byte // one CSRF MAC key per secret key, newest first
+	options    sessions.Options
+	prefix     string
+	maxAge     time.Duration
+	json       *jsonLayout
 }
 
 // Config configures a Store.
@@ -96,10 +99,11 @@ func New(cfg Config) (*Store, error) {
 		if len(k) < MinKeyLen {
 			return nil, fmt.Errorf("sessionstore: secret key %d is %d bytes; at least %d are needed", i+1, len(k), MinKeyLen)
 		}
+		s.cookieKeys = append(s.cookieKeys, derive(k, "cookie-ticket"))
 		sc := securecookie.New(derive(k, "cookie-hash"), derive(k, "cookie-block"))
 		sc.MaxAge(int(cfg.MaxAge / time.Second))
 		sc.SetSerializer(securecookie.NopEncoder{})
-		s.codecs = append(s.codecs, sc)
+		s.legacy = append(s.legacy, sc)
 		s.csrf = append(s.csrf, derive(k, "csrf"))
 	}
 	return s, nil
@@ -128,10 +132,9 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess.Options = &opts
 	sess.IsNew = true
 	if c, err := r.Cookie(name); err == nil {
-		var raw []byte
-		if securecookie.DecodeMulti(name, c.Value, &raw, s.codecs...) == nil {
-			if t, ok := parseTicket(string(raw)); ok {
-				sess.ID = string(raw)
+		if id, ok := s.decodeCookie(name, c.Value, time.Now()); ok {
+			if t, ok := parseTicket(id); ok {
+				sess.ID = id
 				values, err := s.load(r.Context(), t)
 				switch {
 				case err == nil:
@@ -207,9 +210,9 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 			return err
 		}
 	}
-	enc, err := securecookie.EncodeMulti(sess.Name(), []byte(sess.ID), s.codecs...)
-	if err != nil {
-		return err
+	enc, ok := s.encodeCookie(sess.Name(), sess.ID, time.Now())
+	if !ok {
+		return errors.New("sessionstore: a session ID that is not a ticket")
 	}
 	http.SetCookie(w, s.cookie(sess, enc))
 	return nil
