@@ -13,25 +13,30 @@ import (
 	"github.com/mwlogin/mwlogin/internal/demowiki"
 )
 
-// TestDemoOutOfTheBox runs the command as `go run .` would, with no wiki
-// configured: the built-in demo wiki, health, readiness and metrics.
-func TestDemoOutOfTheBox(t *testing.T) {
+// startRun runs the command with args, with no wiki configured (the demo
+// wiki), until cancel; done gets what run returned.
+func startRun(t *testing.T, args ...string) (base string, cancel func(), done <-chan error) {
+	t.Helper()
 	t.Setenv("MWLOGIN_WIKI", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-log-format", "json"}, func(a string) { addr <- a })
-	}()
-	var base string
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, args, func(a string) { addr <- a }) }()
 	select {
 	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
+		return "http://" + a, cancel, errc
+	case err := <-errc:
 		t.Fatalf("run: %v", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("not listening")
 	}
+	return "", cancel, errc
+}
+
+// TestDemoOutOfTheBox runs the command as `go run .` would, with no wiki
+// configured: the built-in demo wiki, health, readiness and metrics.
+func TestDemoOutOfTheBox(t *testing.T) {
+	base, cancel, done := startRun(t, "-listen", "127.0.0.1:0", "-log-format", "json")
 	get := func(path string) (int, string) {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -85,29 +90,14 @@ func TestDemoOutOfTheBox(t *testing.T) {
 
 // The profiler is off unless asked for, and then only on its own listener.
 func TestDebugListener(t *testing.T) {
-	t.Setenv("MWLOGIN_WIKI", "")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	debugAddr := ln.Addr().String()
 	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
+	base, cancel, done := startRun(t, "-listen", "127.0.0.1:0", "-debug-listen", debugAddr)
 	defer cancel()
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-debug-listen", debugAddr}, func(a string) { addr <- a })
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("not listening")
-	}
 	status := func(url string) int {
 		resp, err := http.Get(url)
 		if err != nil {

@@ -3,8 +3,8 @@ package handlers
 import (
 	"bytes"
 	"errors"
-	"html/template"
 	"fmt"
+	"html/template"
 	"net/http/httptest"
 	"strings"
 	"testing"
