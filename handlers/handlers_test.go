@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
+	"github.com/mwlogin/mwlogin/internal/testproc"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
@@ -27,24 +27,7 @@ type env struct {
 	wiki   *demowiki.Wiki
 	wikiTS *httptest.Server
 	base   string // app URL including the prefix
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testproc.SyncBuffer
 }
 
 func newEnv(t *testing.T, prefix string) *env {
@@ -74,7 +57,7 @@ func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS 
 		t.Fatal(err)
 	}
 	public := "http://" + ln.Addr().String()
-	logs := &syncBuffer{}
+	logs := &testproc.SyncBuffer{}
 	router := gin.New()
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
@@ -126,7 +109,7 @@ var currentLogs sync.Map
 func logsOf(t *testing.T) string {
 	for tt := t; ; {
 		if v, ok := currentLogs.Load(tt.Name()); ok {
-			return v.(*syncBuffer).String()
+			return v.(*testproc.SyncBuffer).String()
 		}
 		return ""
 	}
@@ -296,6 +279,24 @@ func ssoToProvider(t *testing.T, e *env, b *browsertest.Browser) *browsertest.Pa
 	return idp
 }
 
+// providerReturn takes b through single sign-on to the provider's consent
+// and returns the URL the provider sends the browser back to, unfollowed.
+func providerReturn(t *testing.T, e *env, b *browsertest.Browser) *url.URL {
+	t.Helper()
+	idp := ssoToProvider(t, e, b)
+	var ret *url.URL
+	b.Client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		ret = req.URL
+		return http.ErrUseLastResponse
+	}
+	idp.Form("idp").Submit("identity")
+	b.Client.CheckRedirect = nil
+	if ret == nil {
+		t.Fatal("the provider did not redirect")
+	}
+	return ret
+}
+
 func TestRedirectFlow(t *testing.T) {
 	e := newEnv(t, "/auth")
 	b := browsertest.New(t)
@@ -351,17 +352,7 @@ func TestRedirectReturnStateChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, "/")
 			b := browsertest.New(t)
-			idp := ssoToProvider(t, e, b)
-			var ret *url.URL
-			b.Client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-				ret = req.URL
-				return http.ErrUseLastResponse
-			}
-			idp.Form("idp").Submit("identity")
-			b.Client.CheckRedirect = nil
-			if ret == nil {
-				t.Fatal("the provider did not redirect")
-			}
+			ret := providerReturn(t, e, b)
 			forged := *ret
 			forged.RawQuery = tc.query(ret.Query()).Encode()
 			p := b.Get(forged.String())

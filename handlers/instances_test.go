@@ -31,6 +31,7 @@ import (
 
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/internal/browsertest"
+	"github.com/mwlogin/mwlogin/internal/testproc"
 	"github.com/mwlogin/mwlogin/internal/testredis"
 	"github.com/mwlogin/mwlogin/internal/testwiki"
 	"github.com/mwlogin/mwlogin/mwclient"
@@ -53,7 +54,7 @@ type cluster struct {
 	redis  *testredis.Server
 	public string // http://127.0.0.1:PORT, the only address browsers see
 	e      *env   // for the helpers of handlers_test.go (base, logs)
-	logs   *syncBuffer
+	logs   *testproc.SyncBuffer
 
 	mu        sync.Mutex
 	instances map[string]*instance
@@ -77,7 +78,7 @@ func newCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, w: w, redis: rs, public: "http://" + ln.Addr().String(), logs: &syncBuffer{},
+	c := &cluster{t: t, w: w, redis: rs, public: "http://" + ln.Addr().String(), logs: &testproc.SyncBuffer{},
 		instances: map[string]*instance{}}
 	c.e = &env{base: c.public + instPrefix, logs: c.logs}
 	currentLogs.Store(t.Name(), c.logs)
@@ -204,6 +205,16 @@ func (c *cluster) mustHaveServed(want ...string) {
 	}
 }
 
+// signInAcross signs Alice in with b, the login form loaded from instance
+// from and the password posted to instance to.
+func (c *cluster) signInAcross(b *browsertest.Browser, from, to string) {
+	c.t.Helper()
+	c.to(from)
+	form := b.Get(c.e.base + "/").Form("/login")
+	c.to(to)
+	mustSignedInAs(c.t, form.Set("username", testwiki.AliceUser).Set("password", testwiki.AlicePassword).Submit(), testwiki.AliceUser)
+}
+
 func (c *cluster) realEnv() *realEnv { return &realEnv{env: c.e, w: c.w} }
 
 func mustSignedInAs(t *testing.T, p *browsertest.Page, user string) {
@@ -226,18 +237,11 @@ func TestInstancesTOTPAcrossInstances(t *testing.T) {
 	b := browsertest.New(t)
 
 	c.to("A")
-	p := login(t, c.e, b, testwiki.BobUser, testwiki.BobPassword)
-	if p.Input("OATHToken") == nil {
-		t.Fatalf("no 2FA step after the password: %s", p.Text())
-	}
+	p := bobAtTwoFactor(t, c.e, b)
 	c.mustHaveServed("A")
 
 	c.to("B")
-	code, err := c.w.NextTOTP(ctxFor(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p = p.Form("/login").Set("OATHToken", code).Submit()
+	p = answerTOTP(t, c.w, p)
 	mustSignedInAs(t, p, testwiki.BobUser)
 	c.mustHaveServed("B")
 
@@ -280,10 +284,7 @@ func TestInstancesRestartMidFlow(t *testing.T) {
 	b := browsertest.New(t)
 
 	c.to("A")
-	p := login(t, c.e, b, testwiki.BobUser, testwiki.BobPassword)
-	if p.Input("OATHToken") == nil {
-		t.Fatalf("no 2FA step after the password: %s", p.Text())
-	}
+	p := bobAtTwoFactor(t, c.e, b)
 	c.stop("A")
 	if p := b.Get(c.e.base + "/"); p.Status != http.StatusBadGateway {
 		t.Fatalf("with A stopped the front answered %d: the test's routing is wrong", p.Status)
@@ -292,11 +293,7 @@ func TestInstancesRestartMidFlow(t *testing.T) {
 	c.mustHaveServed("A")
 
 	c.to("A'")
-	code, err := c.w.NextTOTP(ctxFor(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p = p.Form("/login").Set("OATHToken", code).Submit()
+	p = answerTOTP(t, c.w, p)
 	mustSignedInAs(t, p, testwiki.BobUser)
 	c.mustHaveServed("A'")
 
@@ -318,10 +315,7 @@ func TestInstancesKeyRotation(t *testing.T) {
 	// Under [k1]: one browser signs in (form on A, password on B), another
 	// only loads the login form.
 	old := browsertest.New(t)
-	c.to("A")
-	form := old.Get(c.e.base + "/").Form("/login")
-	c.to("B")
-	mustSignedInAs(t, form.Set("username", testwiki.AliceUser).Set("password", testwiki.AlicePassword).Submit(), testwiki.AliceUser)
+	c.signInAcross(old, "A", "B")
 	k1Cookie := cookie(t, old, c.e.base+"/", handlers.DefaultCookieName)
 	pending := browsertest.New(t)
 	c.to("A")
@@ -373,10 +367,7 @@ func TestInstancesRedisHoldsNoSecrets(t *testing.T) {
 	c.start("B", instKey1)
 	b := browsertest.New(t)
 
-	c.to("A")
-	form := b.Get(c.e.base + "/").Form("/login")
-	c.to("B")
-	mustSignedInAs(t, form.Set("username", testwiki.AliceUser).Set("password", testwiki.AlicePassword).Submit(), testwiki.AliceUser)
+	c.signInAcross(b, "A", "B")
 	c.to("A")
 	held := b.Get(c.e.base + "/_held")
 	var wikiCookies []mwclient.Cookie

@@ -73,13 +73,31 @@ func TestMediaWikiWrongPassword(t *testing.T) {
 	}
 }
 
-func TestMediaWikiTOTP(t *testing.T) {
-	e := newRealEnv(t)
-	b := browsertest.New(t)
-	p := login(t, e.env, b, testwiki.BobUser, testwiki.BobPassword)
+// bobAtTwoFactor logs Bob in with his password and checks that the wiki
+// asks for his second factor.
+func bobAtTwoFactor(t *testing.T, e *env, b *browsertest.Browser) *browsertest.Page {
+	t.Helper()
+	p := login(t, e, b, testwiki.BobUser, testwiki.BobPassword)
 	if p.Input("OATHToken") == nil {
 		t.Fatalf("no 2FA step after the password: %s", p.Text())
 	}
+	return p
+}
+
+// answerTOTP answers the two-factor step p with the wiki's next code.
+func answerTOTP(t *testing.T, w *testwiki.Wiki, p *browsertest.Page) *browsertest.Page {
+	t.Helper()
+	code, err := w.NextTOTP(ctxFor(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Form("/login").Set("OATHToken", code).Submit()
+}
+
+func TestMediaWikiTOTP(t *testing.T) {
+	e := newRealEnv(t)
+	b := browsertest.New(t)
+	p := bobAtTwoFactor(t, e.env, b)
 	mustContain(t, p, "Continue logging in")
 	p = p.Form("/login").Set("OATHToken", "000000").Submit()
 	if p.Input("OATHToken") == nil {
@@ -88,11 +106,7 @@ func TestMediaWikiTOTP(t *testing.T) {
 	if len(p.Find(browsertest.ByTag("div", "role", "alert"))) == 0 {
 		t.Fatalf("no error message after a wrong code: %s", p.Text())
 	}
-	code, err := e.w.NextTOTP(ctxFor(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p = p.Form("/login").Set("OATHToken", code).Submit()
+	p = answerTOTP(t, e.w, p)
 	mustContain(t, p, "signed in to the wiki as Bob")
 }
 
@@ -218,18 +232,11 @@ func TestMediaWikiRestart(t *testing.T) {
 func TestMediaWikiSessionExpiredMidFlow(t *testing.T) {
 	e := newRealEnv(t)
 	b := browsertest.New(t)
-	p := login(t, e.env, b, testwiki.BobUser, testwiki.BobPassword)
-	if p.Input("OATHToken") == nil {
-		t.Fatalf("no 2FA step: %s", p.Text())
-	}
+	p := bobAtTwoFactor(t, e.env, b)
 	if err := e.w.ExpireSessions(); err != nil {
 		t.Fatal(err)
 	}
-	code, err := e.w.NextTOTP(ctxFor(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p = p.Form("/login").Set("OATHToken", code).Submit()
+	p = answerTOTP(t, e.w, p)
 	if p.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", p.Status, p.Text())
 	}
@@ -276,10 +283,7 @@ func TestMediaWikiTwoUsers(t *testing.T) {
 	e := newRealEnv(t)
 	bob := browsertest.New(t)
 	alice := browsertest.New(t)
-	pb := login(t, e.env, bob, testwiki.BobUser, testwiki.BobPassword)
-	if pb.Input("OATHToken") == nil {
-		t.Fatal("no 2FA step")
-	}
+	pb := bobAtTwoFactor(t, e.env, bob)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	var pa *browsertest.Page

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -137,14 +136,7 @@ func TestRedirectTargetMustBeHTTP(t *testing.T) {
 func TestReturnByCrossSitePost(t *testing.T) {
 	e := newEnv(t, "/")
 	b := browsertest.New(t)
-	idp := ssoToProvider(t, e, b)
-	var ret *url.URL
-	b.Client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		ret = req.URL
-		return http.ErrUseLastResponse
-	}
-	idp.Form("idp").Submit("identity")
-	b.Client.CheckRedirect = nil
+	ret := providerReturn(t, e, b)
 	// The provider POSTs the return (response_mode=form_post): the browser
 	// sends no SameSite=Lax cookie with a cross-site POST.
 	cookieless := browsertest.New(t)

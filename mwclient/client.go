@@ -244,20 +244,28 @@ func decode(contentType string, body []byte, out any) error {
 	// two for nearly every answer. json.Unmarshal checks the whole body
 	// either way.
 	if bytes.Contains(body, []byte(`"error`)) || bytes.Contains(body, []byte(`\u`)) {
-		var env envelope
-		if err := json.Unmarshal(body, &env); err != nil {
-			return &DecodeError{ContentType: contentType, Err: err}
-		}
-		if len(env.Errors) > 0 {
-			e := env.Errors[0]
-			return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
-		}
-		if env.Error != nil && env.Error.Code != "" {
-			return &APIError{Code: env.Error.Code, Text: env.Error.Info}
+		if err := envelopeError(contentType, body); err != nil {
+			return err
 		}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return &DecodeError{ContentType: contentType, Err: err}
+	}
+	return nil
+}
+
+// envelopeError returns the error an answer's envelope reports, if any.
+func envelopeError(contentType string, body []byte) error {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return &DecodeError{ContentType: contentType, Err: err}
+	}
+	if len(env.Errors) > 0 {
+		e := env.Errors[0]
+		return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
+	}
+	if env.Error != nil && env.Error.Code != "" {
+		return &APIError{Code: env.Error.Code, Text: env.Error.Info}
 	}
 	return nil
 }

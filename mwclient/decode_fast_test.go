@@ -15,16 +15,8 @@ func decodeAlwaysEnvelope(contentType string, body []byte, out any) error {
 	if err := decode(contentType, []byte("{}"), &struct{}{}); err != nil {
 		return err // the media type
 	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return &DecodeError{ContentType: contentType, Err: err}
-	}
-	if len(env.Errors) > 0 {
-		e := env.Errors[0]
-		return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
-	}
-	if env.Error != nil && env.Error.Code != "" {
-		return &APIError{Code: env.Error.Code, Text: env.Error.Info}
+	if err := envelopeError(contentType, body); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return &DecodeError{ContentType: contentType, Err: err}

@@ -11,7 +11,6 @@ package testredis
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mwlogin/mwlogin/internal/testproc"
 )
 
 // Binary is where Debian's redis-server package installs the server.
@@ -38,7 +39,7 @@ type Server struct {
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
-	out  *syncBuffer
+	out  *testproc.SyncBuffer
 
 	stopOnce sync.Once
 	stopErr  error
@@ -98,23 +99,11 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testredis: %w", err)
 	}
-	var lastErr error
-	// A free port can be taken between asking and binding: try again.
-	for range 3 {
-		s, err := start(ctx, bin)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	return testproc.Start(ctx, func() (*Server, error) { return start(ctx, bin) })
 }
 
 func start(ctx context.Context, bin string) (*Server, error) {
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		return nil, fmt.Errorf("testredis: free port: %w", err)
 	}
@@ -133,7 +122,7 @@ func start(ctx context.Context, bin string) (*Server, error) {
 		"--logfile", "",
 	)
 	cmd.Dir = dir
-	out := &syncBuffer{}
+	out := &testproc.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
@@ -220,29 +209,3 @@ func (s *Server) Stop() error {
 
 // Log returns what the server printed, for failure messages.
 func (s *Server) Log() string { return s.out.String() }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

@@ -26,7 +26,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -39,6 +38,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mwlogin/mwlogin/internal/testproc"
 )
 
 // Accounts and secrets of the test wiki. They are defined in
@@ -178,16 +179,6 @@ func Installed() (ok bool, reason string) {
 	return true, ""
 }
 
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Start creates a fresh test wiki in a new temporary directory on a free
 // port and starts its server. Stop it with (*Wiki).Stop.
 func Start(ctx context.Context) (*Wiki, error) {
@@ -198,22 +189,11 @@ func Start(ctx context.Context) (*Wiki, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		w, err := start(ctx, root)
-		if err == nil {
-			return w, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	return testproc.Start(ctx, func() (*Wiki, error) { return start(ctx, root) })
 }
 
 func start(ctx context.Context, root string) (*Wiki, error) {
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		return nil, fmt.Errorf("testwiki: free port: %w", err)
 	}
