@@ -1,7 +1,6 @@
 package sessionstore_test
 
 import (
-	"encoding/gob"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -11,16 +10,11 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/mwlogin/mwlogin/flow"
+	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/sessionstore"
 	"github.com/mwlogin/mwlogin/store"
 )
-
-// The app's session values, as handlers registers them.
-func init() {
-	gob.Register(&flow.State{})
-	gob.Register(&flow.User{})
-}
 
 // pendingFlow is a login waiting at the two-factor step, as the app stores
 // it between the password and the code.
@@ -48,8 +42,9 @@ func signedInUser() *flow.User {
 	}}
 }
 
-// appJSONValues are the app's values as handlers could declare them.
-var appJSONValues = map[string]any{"flow": &flow.State{}, "user": &flow.User{}, "returnto": ""}
+// appJSONValues are the app's values as handlers declares them (importing
+// handlers also registers them with gob).
+var appJSONValues = handlers.SessionValues()
 
 func benchStore(b *testing.B, jsonValues map[string]any) *sessionstore.Store {
 	s, err := sessionstore.New(sessionstore.Config{
