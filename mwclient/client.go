@@ -34,8 +34,10 @@ type Options struct {
 	// a name, a version and a way to reach the operator:
 	// "mwlogin/1.0 (https://tool.example; ops@example.org) mwclient".
 	UserAgent string
-	// Transport is shared by every Session; nil means a pooled transport
-	// made for one host.
+	// Transport is shared by every Session. nil means the default: kept
+	// HTTP/1.1 connections to the wiki, each call written and read in the
+	// calling goroutine (pool.go), with NewTransport for what that does not
+	// handle (a proxy from the environment).
 	Transport http.RoundTripper
 	// Timeout bounds each call whose context has no earlier deadline.
 	Timeout time.Duration
@@ -71,7 +73,7 @@ func New(apiURL string, opts Options) (*Client, error) {
 		c.ua = "mwlogin-mwclient/0.1 (https://github.com/mwlogin/mwlogin)"
 	}
 	if c.rt == nil {
-		c.rt = NewTransport()
+		c.rt = newPool(NewTransport())
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
