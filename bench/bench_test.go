@@ -43,8 +43,8 @@ func newTestPoint(t *testing.T, latency time.Duration) *testPoint {
 	api.Start()
 	t.Cleanup(api.Close)
 
-	tr := mwclient.NewTransport()
-	client, err := mwclient.New(api.URL+"/api.php", mwclient.Options{UserAgent: "mwlogin-bench-test/0", Transport: tr})
+	// The default transport, as the app has it.
+	client, err := mwclient.New(api.URL+"/api.php", mwclient.Options{UserAgent: "mwlogin-bench-test/0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func newTestPoint(t *testing.T, latency time.Duration) *testPoint {
 	app.Listener = ln
 	app.Start()
 	t.Cleanup(app.Close)
-	return &testPoint{wiki: w, conns: conns, appURL: public, poolSize: tr.MaxIdleConnsPerHost}
+	return &testPoint{wiki: w, conns: conns, appURL: public, poolSize: mwclient.DefaultMaxIdleConns}
 }
 
 // TestLoginKinds does each kind of login once, as the load generator does

@@ -28,7 +28,7 @@ const (
 )
 
 // poolSize is the idle connections mwclient's transport keeps per host.
-var poolSize = int64(mwclient.NewTransport().MaxIdleConnsPerHost)
+const poolSize = mwclient.DefaultMaxIdleConns
 
 type connPoint struct {
 	latency     time.Duration

@@ -39,12 +39,18 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		attrs := []any{"request_id", requestID(c.Request.Context()), "method", c.Request.Method, "path", c.Request.URL.Path,
-			"status", c.Writer.Status(), "duration", time.Since(start), "client", c.ClientIP()}
+		ctx := c.Request.Context()
+		// LogAttrs: a line per request, without boxing every value in an any.
+		attrs := [...]slog.Attr{slog.String("request_id", requestID(ctx)), slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path), slog.Int("status", c.Writer.Status()),
+			slog.Duration("duration", time.Since(start)), slog.String("client", c.ClientIP()),
+			slog.String("errors", "")}
+		n := len(attrs) - 1
 		if len(c.Errors) > 0 {
-			attrs = append(attrs, "errors", c.Errors.String())
+			attrs[n] = slog.String("errors", c.Errors.String())
+			n++
 		}
-		log.Info("request", attrs...)
+		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
 	}
 }
 

@@ -26,6 +26,9 @@ import (
 const (
 	DefaultTimeout          = 15 * time.Second
 	DefaultMaxResponseBytes = 4 << 20
+	// DefaultMaxIdleConns is how many idle connections to the wiki are kept
+	// for reuse.
+	DefaultMaxIdleConns = 256
 )
 
 // Options configure a Client.
@@ -88,8 +91,8 @@ func New(apiURL string, opts Options) (*Client, error) {
 // host: keep-alive connections are reused across all sessions.
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 256
+	t.MaxIdleConns = DefaultMaxIdleConns
+	t.MaxIdleConnsPerHost = DefaultMaxIdleConns
 	t.IdleConnTimeout = 90 * time.Second
 	t.ResponseHeaderTimeout = 30 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
@@ -122,19 +125,30 @@ func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc
 type Session struct {
 	c   *Client
 	jar *Jar
-	hc  *http.Client
 }
 
 // NewSession starts a session from saved cookies (nil for a new one).
 func (c *Client) NewSession(cookies []Cookie) *Session {
-	jar := NewJar(cookies)
-	return &Session{c: c, jar: jar, hc: &http.Client{
-		Transport: c.rt,
-		Jar:       jar,
-		// The API never redirects a well-formed request; following one could
-		// carry a POST body somewhere else.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &Session{c: c, jar: NewJar(cookies)}
+}
+
+// do sends req in this session: the session's cookies go with it, and the
+// ones the wiki sets are kept. That is http.Client with a cookie jar and
+// redirects not followed (the API never redirects a well-formed request;
+// following one could carry a POST body somewhere else), without the
+// copies of each request http.Client makes for redirects.
+func (s *Session) do(req *http.Request) (*http.Response, error) {
+	for _, c := range s.jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	resp, err := s.c.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if cs := resp.Cookies(); len(cs) > 0 {
+		s.jar.SetCookies(req.URL, cs)
+	}
+	return resp, nil
 }
 
 // Client returns the client the session belongs to.
@@ -202,7 +216,7 @@ func (s *Session) call(ctx context.Context, post bool, params url.Values, out an
 	req.Header.Set("User-Agent", s.c.ua)
 	req.Header.Set("Accept", "application/json")
 
-	resp, err := s.hc.Do(req)
+	resp, err := s.do(req)
 	if err != nil {
 		return &TransportError{Action: action, Err: err}
 	}
