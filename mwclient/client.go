@@ -76,7 +76,7 @@ func New(apiURL string, opts Options) (*Client, error) {
 		c.ua = "mwlogin-mwclient/0.1 (https://github.com/mwlogin/mwlogin)"
 	}
 	if c.rt == nil {
-		c.rt = newPool(NewTransport())
+		c.rt = defaultTransport()
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
