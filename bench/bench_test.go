@@ -236,3 +236,35 @@ func TestPendingFlowsMemory(t *testing.T) {
 	}
 	t.Log(m)
 }
+
+// TestStepLog: the requests of logins are gathered by kind when their
+// clients close, only those that ended in the window.
+func TestStepLog(t *testing.T) {
+	tp := newTestPoint(t, 0)
+	stepLog.reset(time.Now(), time.Now().Add(time.Hour))
+	b := newBrowser(tp.appURL)
+	for range 3 {
+		if err := b.login(kindPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.close()
+	late := newBrowser(tp.appURL) // closes after the window: not counted
+	stepLog.mu.Lock()
+	stepLog.to = time.Now()
+	stepLog.mu.Unlock()
+	if err := late.login(kindPassword); err != nil {
+		t.Fatal(err)
+	}
+	late.close()
+	got := stepLog.stats()
+	want := map[string]int{"GET /": 6, "POST /login": 3}
+	if len(got) != len(want) {
+		t.Fatalf("steps = %v, want the kinds %v", got, want)
+	}
+	for label, n := range want {
+		if st := got[label]; st.N != n || st.P50 <= 0 || st.P95 < st.P50 {
+			t.Errorf("%s: %+v, want %d requests with p50 <= p95", label, st, n)
+		}
+	}
+}

@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,6 +21,7 @@ import (
 // request (two goroutines per connection and the channels between them),
 // and the load generator shares the machine with what it measures.
 type client struct {
+	steps   []step // requests sent, for the run's stepLog
 	conns   map[string]*hconn
 	jar     jar
 	header  []byte // extra request header lines, "Name: value\r\n" each
@@ -38,6 +41,8 @@ func newClient(header http.Header) *client {
 }
 
 func (c *client) close() {
+	stepLog.add(c.steps)
+	c.steps = nil
 	for k, hc := range c.conns {
 		hc.c.Close()
 		delete(c.conns, k)
@@ -131,8 +136,11 @@ func (c *client) once(method string, u *url.URL, contentType string, body []byte
 		if err != nil {
 			return nil, err
 		}
+		t0 := time.Now()
 		r, err := c.roundTrip(hc, method, u, contentType, body, buf)
 		if err == nil {
+			end := time.Now()
+			c.steps = append(c.steps, step{method + " " + u.Path, end, end.Sub(t0)})
 			return r, nil
 		}
 		hc.c.Close()
@@ -210,3 +218,59 @@ func (c *client) roundTrip(hc *hconn, method string, u *url.URL, contentType str
 }
 
 func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
+// step is one request as a browser waited for it.
+type step struct {
+	label string // method and path
+	end   time.Time
+	took  time.Duration
+}
+
+// stepLog gathers the requests of one run, from every client as it is
+// closed, keeping those that ended in the measured window: where a login's
+// time goes, request by request.
+var stepLog = &steps{}
+
+type steps struct {
+	mu       sync.Mutex
+	from, to time.Time
+	took     map[string][]time.Duration
+}
+
+func (s *steps) reset(from, to time.Time) {
+	s.mu.Lock()
+	s.from, s.to, s.took = from, to, map[string][]time.Duration{}
+	s.mu.Unlock()
+}
+
+func (s *steps) add(list []step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.took == nil {
+		return
+	}
+	for _, st := range list {
+		if !st.end.Before(s.from) && !st.end.After(s.to) {
+			s.took[st.label] = append(s.took[st.label], st.took)
+		}
+	}
+}
+
+// stats returns the count and percentiles of each kind of request.
+func (s *steps) stats() map[string]stepStat {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]stepStat{}
+	for label, d := range s.took {
+		slices.Sort(d)
+		out[label] = stepStat{N: len(d), P50: pct(d, 50), P95: pct(d, 95)}
+	}
+	s.took = nil
+	return out
+}
+
+type stepStat struct {
+	N   int           `json:"n"`
+	P50 time.Duration `json:"p50"`
+	P95 time.Duration `json:"p95"`
+}

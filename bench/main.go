@@ -194,6 +194,8 @@ type result struct {
 	// CPU cores used by other processes on the machine meanwhile: a
 	// measurement is only fair when this is near zero.
 	OtherCores float64 `json:"other_cores"`
+	// Each kind of request ("POST /login"), as the browsers waited for it.
+	Steps map[string]stepStat `json:"steps,omitempty"`
 	// Signed-in sessions the app held at the end: one per login since it
 	// started (nobody signs out).
 	Held int `json:"sessions_held"`
@@ -500,6 +502,7 @@ func (pt *point) measure(cfg config, mode string, n int, newWorker func() (worke
 	from := start.Add(cfg.warmup)
 	to := from.Add(cfg.duration)
 	var ld *load
+	stepLog.reset(from, to)
 	finished := make(chan struct{})
 	go func() { ld = drive(n, start, from, to, newWorker); close(finished) }()
 	time.Sleep(time.Until(from))
@@ -551,6 +554,7 @@ func (pt *point) measure(cfg config, mode string, n int, newWorker func() (worke
 		}
 	}
 	r.Window = after.at.Sub(before.at)
+	r.Steps = stepLog.stats()
 	lat := ld.latencies
 	r.ByKind = ld.byKind
 	r.Logins = len(lat)

@@ -192,6 +192,24 @@ func (rep *report) markdown(img string) string {
 			w("| %s | %d | %s | %s | %s | %s, %s |\n", latName(lat), n, ms(p.AppCPU), ms(p.WikiCPU), ms(p.LoadCPU), ms(d.WikiCPU), ms(d.LoadCPU))
 		}
 	}
+	w("\nWhere a password login's time goes: each request as the browsers waited for it, p50 / p95 ms. Through the app, a login is three requests (`GET /` twice: the form, then the signed-in page after the 303; `POST /login` around the two wiki calls); direct, it is the two wiki calls.\n\n")
+	w("| wiki latency | browsers | app: GET / | app: POST /login | direct: GET api.php (token) | direct: POST api.php (clientlogin) |\n| --- | ---: | --- | --- | --- | --- |\n")
+	step := func(r *result, label string) string {
+		st, ok := r.Steps[label]
+		if !ok {
+			return "-"
+		}
+		return ms(st.P50) + " / " + ms(st.P95)
+	}
+	for _, lat := range rep.cfg.latencies {
+		for _, n := range rep.cfg.concurrency {
+			d, p := rep.find("direct", lat, n), rep.find("password", lat, n)
+			if d == nil || p == nil {
+				continue
+			}
+			w("| %s | %d | %s | %s | %s | %s |\n", latName(lat), n, step(p, "GET /"), step(p, "POST /login"), step(d, "GET /api.php"), step(d, "POST /api.php"))
+		}
+	}
 	if len(rep.probes) > 0 {
 		w("\nWiki calls counted exactly (one browser, nothing else running): ")
 		for i, pr := range rep.probes {
