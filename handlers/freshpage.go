@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -47,6 +48,28 @@ func cut(page []byte, marks []string) *stencil {
 		s.parts = append(s.parts, page[:at])
 		s.slots = append(s.slots, which)
 		page = page[at+len(marks[which]):]
+	}
+}
+
+// write answers 200 with the page, values in place of the marks, sent in
+// pieces: the page is never assembled (it would be garbage right after).
+func (s *stencil) write(c *gin.Context, values ...string) {
+	n := 0
+	for _, p := range s.parts {
+		n += len(p)
+	}
+	for _, i := range s.slots {
+		n += len(values[i])
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(n))
+	c.Status(http.StatusOK)
+	for i, p := range s.parts {
+		c.Writer.Write(p)
+		if i < len(s.slots) {
+			c.Writer.WriteString(values[s.slots[i]])
+		}
 	}
 }
 
@@ -116,7 +139,7 @@ func (f *freshPages) serve(c *gin.Context, lang string, form []mwclient.Request,
 		f.pages[lang] = p
 		f.mu.Unlock()
 	}
-	c.Data(http.StatusOK, "text/html; charset=utf-8", p.page.fill(token))
+	p.page.write(c, token)
 	return true
 }
 
@@ -152,7 +175,7 @@ func (w *welcomePage) serve(c *gin.Context, token, name string, render func(csrf
 	if w.page == nil {
 		return false
 	}
-	c.Data(http.StatusOK, "text/html; charset=utf-8", w.page.fill(token, htmlText.Replace(name)))
+	w.page.write(c, token, htmlText.Replace(name))
 	return true
 }
 

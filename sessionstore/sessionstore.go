@@ -48,9 +48,9 @@ type Store struct {
 	backend store.Backend
 	// cookieKeys sign cookies, newest first; legacy reads cookies of
 	// earlier versions.
-	cookieKeys [][]byte
+	cookieKeys []*macKey
 	legacy     []securecookie.Codec
-	csrf       [][]byte // one CSRF MAC key per secret key, newest first
+	csrf       []*macKey // one CSRF MAC key per secret key, newest first
 	options    sessions.Options
 	prefix     string
 	maxAge     time.Duration
@@ -99,12 +99,12 @@ func New(cfg Config) (*Store, error) {
 		if len(k) < MinKeyLen {
 			return nil, fmt.Errorf("sessionstore: secret key %d is %d bytes; at least %d are needed", i+1, len(k), MinKeyLen)
 		}
-		s.cookieKeys = append(s.cookieKeys, derive(k, "cookie-ticket"))
+		s.cookieKeys = append(s.cookieKeys, newMACKey(derive(k, "cookie-ticket")))
 		sc := securecookie.New(derive(k, "cookie-hash"), derive(k, "cookie-block"))
 		sc.MaxAge(int(cfg.MaxAge / time.Second))
 		sc.SetSerializer(securecookie.NopEncoder{})
 		s.legacy = append(s.legacy, sc)
-		s.csrf = append(s.csrf, derive(k, "csrf"))
+		s.csrf = append(s.csrf, newMACKey(derive(k, "csrf")))
 	}
 	return s, nil
 }
@@ -249,10 +249,9 @@ func (s *Store) CheckCSRF(sess *sessions.Session, token string) bool {
 	return false
 }
 
-func csrfMAC(key []byte, id string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+func csrfMAC(key *macKey, id string) string {
+	var buf [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(key.sum(buf[:0], []byte(id))[:24])
 }
 
 type ticket struct {
@@ -277,10 +276,10 @@ func parseTicket(s string) (ticket, bool) {
 // key names a ticket's entry by a hash of the whole ticket, so that knowing
 // an ID (from the backend's key list) does not let anyone address its entry.
 func (s *Store) key(t ticket) string {
-	h := sha256.New()
-	h.Write(t.id)
-	h.Write(t.secret)
-	return s.prefix + "session:" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18])
+	var b [idLen + secretLen]byte
+	copy(b[copy(b[:], t.id):], t.secret)
+	sum := sha256.Sum256(b[:])
+	return s.prefix + "session:" + base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 
 func (s *Store) load(ctx context.Context, t ticket) (map[any]any, error) {
