@@ -38,6 +38,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -497,6 +498,8 @@ func drive(n int, start, from, to time.Time, newWorker func() (worker, func())) 
 // window.
 func (pt *point) measure(cfg config, mode string, n int, newWorker func() (worker, func())) (*result, error) {
 	r := &result{Mode: mode, Concurrency: n}
+	// The previous run's garbage is collected now, not in this run's window.
+	runtime.GC()
 	waitQuiet(cfg.quietWait)
 	start := time.Now()
 	from := start.Add(cfg.warmup)
