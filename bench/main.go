@@ -38,8 +38,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -71,9 +71,13 @@ func main() {
 	flag.StringVar(&cfg.profile, "profile", "", "directory to write CPU profiles of the app and the load generator per run (pprof)")
 	flag.DurationVar(&cfg.quietWait, "quiet-wait", time.Minute, "before each run, wait up to this long for other processes to leave the CPUs idle")
 	modes := flag.String("modes", "direct,password,mix", "which runs to make: direct, password, mix")
+	flag.IntVar(&cfg.repeat, "repeat", 3, "times each run is made, with fresh processes; the report shows the median")
 	flag.Parse()
+	if cfg.repeat < 1 {
+		fatal(fmt.Errorf("bad -repeat %d", cfg.repeat))
+	}
 	if cfg.quick {
-		cfg.duration, cfg.warmup = time.Second, 300*time.Millisecond
+		cfg.duration, cfg.warmup, cfg.repeat = time.Second, 300*time.Millisecond, 1
 		if !isSet("quiet-wait") {
 			cfg.quietWait = 0
 		}
@@ -162,11 +166,13 @@ type config struct {
 	modes            map[string]bool
 	appBin           string
 	quietWait        time.Duration
+	repeat           int
 }
 
 // result is one measured run.
 type result struct {
-	Mode        string        `json:"mode"` // direct, password, mix
+	Mode        string        `json:"mode"`   // direct, password, mix
+	Repeat      int           `json:"repeat"` // which of the -repeat runs of this point, from 0
 	Latency     time.Duration `json:"latency"`
 	Concurrency int           `json:"concurrency"`
 	Window      time.Duration `json:"window"`
@@ -631,11 +637,20 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 // run measures every point.
 func run(cfg config, out io.Writer) (*report, error) {
 	rep := &report{cfg: cfg, started: time.Now()}
-	fmt.Fprintf(out, "bench: %d CPUs, %s per run after %s of warm-up\n", numCPU(), cfg.duration, cfg.warmup)
-	for _, lat := range cfg.latencies {
-		for _, n := range cfg.concurrency {
-			if err := rep.runPoint(cfg, out, lat, n); err != nil {
-				return nil, err
+	fmt.Fprintf(out, "bench: %d CPUs, %s per run after %s of warm-up, each run %d times\n", numCPU(), cfg.duration, cfg.warmup, cfg.repeat)
+	// The repeats go round every point in turn, so that a slow spell of the
+	// machine falls on one repeat of several points, not on every repeat of
+	// one.
+	for i := range cfg.repeat {
+		rep.repeat = i
+		if cfg.repeat > 1 {
+			fmt.Fprintf(out, "bench: repeat %d of %d\n", i+1, cfg.repeat)
+		}
+		for _, lat := range cfg.latencies {
+			for _, n := range cfg.concurrency {
+				if err := rep.runPoint(cfg, out, lat, n); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -778,7 +793,7 @@ func (rep *report) runPoint(cfg config, out io.Writer, lat time.Duration, n int)
 		rep.appConns = append(rep.appConns, connPoint{lat, n, r.ConnsOpened, r.ConnsPeak})
 		rep.add(out, r)
 	}
-	if n == cfg.concurrency[0] && (cfg.modes["password"] || cfg.modes["mix"]) {
+	if rep.repeat == 0 && n == cfg.concurrency[0] && (cfg.modes["password"] || cfg.modes["mix"]) {
 		if err := pt.startApp(cfg); err != nil {
 			return err
 		}
