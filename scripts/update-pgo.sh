@@ -8,6 +8,6 @@ set -eu
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 go run ./bench -doc '' -modes password,mix -latency 0,20ms -concurrency 16,64 \
-	-duration 8s -warmup 1s -profile "$dir" >/dev/null
+	-duration 8s -warmup 1s -repeat 1 -profile "$dir" >/dev/null
 go tool pprof -proto "$dir"/app-*.pprof >default.pgo
 echo "wrote default.pgo from $(ls "$dir"/app-*.pprof | wc -l) profiles"
