@@ -304,10 +304,19 @@ func (b *poolBody) Close() error {
 		return nil
 	}
 	b.done = true
+	if !b.eof {
+		// An answer not read to its end leaves the connection unusable.
+		// Closing it first also spares reading the rest, which is what
+		// closing net/http's body would do.
+		b.stop()
+		b.pc.conn.Close()
+		b.body.Close()
+		return nil
+	}
 	b.body.Close()
 	// stop reports false if the cancellation has already put the deadline
 	// in the past: that connection is not kept.
-	if b.stop() && b.keep && b.eof {
+	if b.stop() && b.keep {
 		b.pool.put(b.pc)
 	} else {
 		b.pc.conn.Close()

@@ -177,6 +177,38 @@ func TestPoolBodyNotReadToTheEnd(t *testing.T) {
 	}
 }
 
+// TestPoolCloseDoesNotReadTheRest: closing an endless answer returns at
+// once, instead of reading it until the call's deadline.
+func TestPoolCloseDoesNotReadTheRest(t *testing.T) {
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		chunk := strings.Repeat("x", 32<<10)
+		for r.Context().Err() == nil {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	})
+	hc, _ := poolClient(nil)
+	// The deadline ends a Close that reads the rest, so that the test fails
+	// instead of hanging.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadFull(resp.Body, make([]byte, 100))
+	closed := make(chan struct{})
+	go func() { resp.Body.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close kept reading an endless answer")
+	}
+}
+
 func TestPoolCancel(t *testing.T) {
 	release := make(chan struct{})
 	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
