@@ -147,7 +147,7 @@ func (p *pool) once(req *http.Request) (*http.Response, *poolConn, error) {
 		return nil, pc, contextError(ctx, err)
 	}
 	resp.Body = &poolBody{body: resp.Body, pc: pc, pool: p, ctx: ctx, stop: stop,
-		keep: !resp.Close && !req.Close}
+		keep: !resp.Close && !req.Close, eof: resp.Body == http.NoBody}
 	return resp, pc, nil
 }
 

@@ -140,6 +140,25 @@ func TestPoolHonoursConnectionClose(t *testing.T) {
 	}
 }
 
+// TestPoolKeepsConnectionAfterEmptyAnswer: an answer without a body (204)
+// needs no reading before its connection is kept.
+func TestPoolKeepsConnectionAfterEmptyAnswer(t *testing.T) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	hc, _ := poolClient(nil)
+	for range 3 {
+		resp, err := hc.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("connections = %d, want 1", n)
+	}
+}
+
 func TestPoolChunkedAnswer(t *testing.T) {
 	want := strings.Repeat("0123456789", 2000)
 	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
