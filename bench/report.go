@@ -339,13 +339,12 @@ func verdict(ok bool) string {
 	return "**missed**"
 }
 
-// errorsAt counts the failed logins of every run at a point.
+// errorsAt counts the failed password logins through the app in every
+// repeat at a point.
 func (rep *report) errorsAt(lat time.Duration, n int) int {
 	e := 0
-	for _, r := range rep.results {
-		if r.Latency == lat && r.Concurrency == n {
-			e += r.Errors
-		}
+	for _, r := range rep.runs("password", lat, n) {
+		e += r.Errors
 	}
 	return e
 }

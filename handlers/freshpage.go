@@ -54,16 +54,9 @@ func cut(page []byte, marks []string) *stencil {
 // write answers 200 with the page, values in place of the marks, sent in
 // pieces: the page is never assembled (it would be garbage right after).
 func (s *stencil) write(c *gin.Context, values ...string) {
-	n := 0
-	for _, p := range s.parts {
-		n += len(p)
-	}
-	for _, i := range s.slots {
-		n += len(values[i])
-	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(n))
+	h.Set("Content-Length", strconv.Itoa(s.size(values)))
 	c.Status(http.StatusOK)
 	for i, p := range s.parts {
 		c.Writer.Write(p)
@@ -73,8 +66,8 @@ func (s *stencil) write(c *gin.Context, values ...string) {
 	}
 }
 
-// fill returns the page with values in place of the marks.
-func (s *stencil) fill(values ...string) []byte {
+// size is the length of the page with values in place of the marks.
+func (s *stencil) size(values []string) int {
 	n := 0
 	for _, p := range s.parts {
 		n += len(p)
@@ -82,7 +75,12 @@ func (s *stencil) fill(values ...string) []byte {
 	for _, i := range s.slots {
 		n += len(values[i])
 	}
-	out := make([]byte, 0, n)
+	return n
+}
+
+// fill returns the page with values in place of the marks.
+func (s *stencil) fill(values ...string) []byte {
+	out := make([]byte, 0, s.size(values))
 	for i, p := range s.parts {
 		out = append(out, p...)
 		if i < len(s.slots) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"syscall"
@@ -40,7 +41,7 @@ type poolConn struct {
 	conn net.Conn
 	// raw is the TCP connection under conn (under TLS for https), for the
 	// liveness check.
-	raw    syscall.Conn
+	raw    syscall.RawConn
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	key    string
@@ -127,7 +128,7 @@ func retryable(req *http.Request, err error) bool {
 // caller knows whether the connection had been kept.
 func (p *pool) once(req *http.Request) (*http.Response, *poolConn, error) {
 	ctx := req.Context()
-	pc, err := p.get(ctx, req.URL.Scheme, req.URL.Hostname(), req.URL.Port())
+	pc, err := p.get(ctx, req.URL)
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
@@ -195,12 +196,8 @@ func (p *pool) proxied(req *http.Request) bool {
 }
 
 // get returns a kept connection that is still open, or dials a new one.
-func (p *pool) get(ctx context.Context, scheme, host, port string) (*poolConn, error) {
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[scheme]
-	}
-	addr := net.JoinHostPort(host, port)
-	key := scheme + "://" + addr
+func (p *pool) get(ctx context.Context, u *url.URL) (*poolConn, error) {
+	key := u.Scheme + "://" + u.Host
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -219,15 +216,25 @@ func (p *pool) get(ctx context.Context, scheme, host, port string) (*poolConn, e
 		}
 		pc.conn.Close()
 	}
-	conn, err := p.dial(ctx, "tcp", addr)
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	conn, err := p.dial(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
 	if err != nil {
 		return nil, err
 	}
-	raw, _ := conn.(syscall.Conn)
-	if scheme == "https" {
+	var raw syscall.RawConn
+	if sc, ok := conn.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
+	if u.Scheme == "https" {
 		cfg := p.tls.Clone()
 		if cfg.ServerName == "" {
-			cfg.ServerName = host
+			cfg.ServerName = u.Hostname()
 		}
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {

@@ -229,18 +229,14 @@ func TestPoolCloseDoesNotReadTheRest(t *testing.T) {
 }
 
 func TestPoolCancel(t *testing.T) {
-	release := make(chan struct{})
+	hang := blockUntilDone(nil)
 	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("hang") != "" {
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
+			hang.ServeHTTP(w, r)
 			return
 		}
 		echo(w, r)
 	})
-	defer close(release)
 	hc, p := poolClient(nil)
 	fetch(t, hc, http.MethodGet, srv.URL, "") // one kept connection
 

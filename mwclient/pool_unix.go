@@ -16,13 +16,9 @@ func (pc *poolConn) alive() bool {
 	if pc.raw == nil || pc.br.Buffered() > 0 {
 		return false
 	}
-	rc, err := pc.raw.SyscallConn()
-	if err != nil {
-		return false
-	}
 	open := false
 	var b [1]byte
-	err = rc.Read(func(fd uintptr) bool {
+	err := pc.raw.Read(func(fd uintptr) bool {
 		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		open = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
 		return true // never wait for the descriptor to become readable
