@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mwlogin/mwlogin/bench/floor"
 	"github.com/mwlogin/mwlogin/bench/standin"
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/mwclient"
@@ -25,6 +26,7 @@ import (
 type testPoint struct {
 	wiki     *standin.Wiki
 	conns    *standin.Conns
+	apiURL   string
 	appURL   string
 	poolSize int
 }
@@ -68,7 +70,7 @@ func newTestPoint(t *testing.T, latency time.Duration) *testPoint {
 	app.Listener = ln
 	app.Start()
 	t.Cleanup(app.Close)
-	return &testPoint{wiki: w, conns: conns, appURL: public, poolSize: mwclient.DefaultMaxIdleConns}
+	return &testPoint{wiki: w, conns: conns, apiURL: api.URL + "/api.php", appURL: public, poolSize: mwclient.DefaultMaxIdleConns}
 }
 
 // TestLoginKinds does each kind of login once, as the load generator does
@@ -159,6 +161,50 @@ func TestRoundTrips(t *testing.T) {
 	}
 	t.Logf("wiki calls per login: form %.2f, login %.2f, signed-in page %.2f",
 		float64(page)/n, float64(login)/n, float64(signedIn)/n)
+}
+
+// TestFloor logs in through the floor as the load generator does: two wiki
+// calls for a password login and the user named on the page after it; a
+// wrong password is refused, so the floor measures real logins.
+func TestFloor(t *testing.T) {
+	tp := newTestPoint(t, 0)
+	client, err := mwclient.New(tp.apiURL, mwclient.Options{UserAgent: "mwlogin-bench-test/0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config.Handler = floor.Handler(client, "http://"+srv.Listener.Addr().String()+"/return")
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	b := newBrowser(srv.URL)
+	defer b.close()
+	for range 3 {
+		c0 := tp.wiki.TotalCalls()
+		if err := b.login(kindPassword); err != nil {
+			t.Fatal(err)
+		}
+		if c := tp.wiki.TotalCalls() - c0; c != 2 {
+			t.Fatalf("a login through the floor made %d wiki calls, want 2", c)
+		}
+	}
+	b.c.jar = jar{}
+	p, err := b.get(b.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := formOf(p, "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.values.Set("username", standin.UserAlice)
+	f.values.Set("password", "wrong")
+	if p, err = b.post(f.action, f.values); err != nil {
+		t.Fatal(err)
+	}
+	if p.status != http.StatusUnauthorized || strings.Contains(p.body, `class="username"`) {
+		t.Fatalf("a wrong password through the floor: HTTP %d %s", p.status, text(p.body))
+	}
 }
 
 // TestLoad runs the mixed load for a moment: every login must succeed, and

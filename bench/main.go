@@ -9,6 +9,10 @@
 //
 //   - direct: simulated API clients log in on the stand-in itself (login
 //     token, then clientlogin): the ceiling;
+//   - floor: the same browsers log in through bench/floor, a front end
+//     that does only the wiki's two calls on the app's HTTP server and
+//     client: what the HTTP exchanges of a login allow, before any of the
+//     app's own work;
 //   - password: simulated browsers log in through the app with a password,
 //     as a browser does (GET the form, POST it, follow the redirect to the
 //     signed-in page, check the name on it);
@@ -55,6 +59,8 @@ func main() {
 		switch os.Args[2] {
 		case "wiki":
 			serveWiki(os.Args[3:])
+		case "floor":
+			serveFloor(os.Args[3:])
 		default:
 			fatal(fmt.Errorf("unknown role %q", os.Args[2]))
 		}
@@ -70,7 +76,7 @@ func main() {
 	flag.StringVar(&cfg.doc, "doc", "docs/performance.md", "document whose generated section is replaced ('' to write nothing)")
 	flag.StringVar(&cfg.profile, "profile", "", "directory to write CPU profiles of the app and the load generator per run (pprof)")
 	flag.DurationVar(&cfg.quietWait, "quiet-wait", time.Minute, "before each run, wait up to this long for other processes to leave the CPUs idle")
-	modes := flag.String("modes", "direct,password,mix", "which runs to make: direct, password, mix")
+	modes := flag.String("modes", "direct,floor,password,mix", "which runs to make: direct, floor, password, mix")
 	flag.IntVar(&cfg.repeat, "repeat", 3, "times each run is made, with fresh processes; the report shows the median")
 	flag.Parse()
 	if cfg.repeat < 1 {
@@ -119,7 +125,7 @@ func main() {
 	cfg.modes = map[string]bool{}
 	for _, m := range strings.Split(*modes, ",") {
 		switch m = strings.TrimSpace(m); m {
-		case "direct", "password", "mix":
+		case "direct", "floor", "password", "mix":
 			cfg.modes[m] = true
 		default:
 			fatal(fmt.Errorf("unknown mode %q", m))
@@ -356,6 +362,17 @@ func (pt *point) startApp(cfg config) error {
 	var err error
 	pt.app, pt.appURL, err = startApp(cfg.appBin, pt.addrs.App, pt.logFile, extra...)
 	return err
+}
+
+// startFloor starts a fresh floor (bench/floor) where the app would be.
+func (pt *point) startFloor() error {
+	pt.stopApp()
+	p, err := startProc(pt.logFile, "-role", "floor", "-wiki", pt.addrs.App)
+	if err != nil {
+		return err
+	}
+	pt.app, pt.appURL = p, strings.TrimSpace(string(p.line))
+	return nil
 }
 
 func (pt *point) stopApp() {
@@ -761,13 +778,17 @@ func (rep *report) runPoint(cfg config, out io.Writer, lat time.Duration, n int)
 		r.ConnsOpened = after.Direct.Opened - before.Direct.Opened
 		rep.add(out, r)
 	}
-	// Through the app, a fresh one for each run: every login leaves a
-	// signed-in session in its memory, and nobody signs out.
-	for _, mode := range []string{"password", "mix"} {
+	// Through the floor, then the app, a fresh process for each run: every
+	// login leaves a signed-in session in its memory, and nobody signs out.
+	for _, mode := range []string{"floor", "password", "mix"} {
 		if !cfg.modes[mode] {
 			continue
 		}
-		if err := pt.startApp(cfg); err != nil {
+		start := func() error { return pt.startApp(cfg) }
+		if mode == "floor" {
+			start = pt.startFloor
+		}
+		if err := start(); err != nil {
 			return err
 		}
 		before, _ := pt.stats(false)
@@ -790,7 +811,9 @@ func (rep *report) runPoint(cfg config, out io.Writer, lat time.Duration, n int)
 			return err
 		}
 		r.ConnsOpened = after.App.Opened - before.App.Opened
-		rep.appConns = append(rep.appConns, connPoint{lat, n, r.ConnsOpened, r.ConnsPeak})
+		if mode != "floor" {
+			rep.appConns = append(rep.appConns, connPoint{lat, n, r.ConnsOpened, r.ConnsPeak})
+		}
 		rep.add(out, r)
 	}
 	if rep.repeat == 0 && n == cfg.concurrency[0] && (cfg.modes["password"] || cfg.modes["mix"]) {

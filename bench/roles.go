@@ -13,7 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mwlogin/mwlogin/bench/floor"
 	"github.com/mwlogin/mwlogin/bench/standin"
+	"github.com/mwlogin/mwlogin/mwclient"
 )
 
 // wikiAddrs is what a stand-in wiki process announces on its first line.
@@ -92,6 +94,23 @@ func serveWiki(args []string) {
 	ctl.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	go http.Serve(ctlLn, ctl)
 	json.NewEncoder(os.Stdout).Encode(wikiAddrs{App: appURL + "/api.php", Direct: directURL + "/api.php", IdP: idpURL, Control: ctlURL})
+	waitSignal()
+}
+
+// serveFloor runs the floor (bench/floor) in front of the wiki, on the
+// same net/http server and mwclient as the app, and announces its URL on
+// its first line.
+func serveFloor(args []string) {
+	fs := flag.NewFlagSet("floor", flag.ExitOnError)
+	wiki := fs.String("wiki", "", "the wiki's api.php")
+	fs.Parse(args)
+	c, err := mwclient.New(*wiki, mwclient.Options{UserAgent: "mwlogin-bench-floor/0"})
+	if err != nil {
+		fatal(err)
+	}
+	ln, u := listen()
+	go (&http.Server{Handler: floor.Handler(c, u+"/return"), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}).Serve(ln)
+	fmt.Println(u)
 	waitSignal()
 }
 
