@@ -365,13 +365,16 @@ func (pt *point) startApp(cfg config) error {
 }
 
 // startFloor starts a fresh floor (bench/floor) where the app would be.
-func (pt *point) startFloor() error {
+func (pt *point) startFloor(cfg config) error {
 	pt.stopApp()
 	p, err := startProc(pt.logFile, "-role", "floor", "-wiki", pt.addrs.App)
 	if err != nil {
 		return err
 	}
 	pt.app, pt.appURL = p, strings.TrimSpace(string(p.line))
+	if cfg.profile != "" {
+		pt.pprof = pt.appURL
+	}
 	return nil
 }
 
@@ -784,11 +787,11 @@ func (rep *report) runPoint(cfg config, out io.Writer, lat time.Duration, n int)
 		if !cfg.modes[mode] {
 			continue
 		}
-		start := func() error { return pt.startApp(cfg) }
+		start := pt.startApp
 		if mode == "floor" {
 			start = pt.startFloor
 		}
-		if err := start(); err != nil {
+		if err := start(cfg); err != nil {
 			return err
 		}
 		before, _ := pt.stats(false)

@@ -109,7 +109,10 @@ func serveFloor(args []string) {
 		fatal(err)
 	}
 	ln, u := listen()
-	go (&http.Server{Handler: floor.Handler(c, u+"/return"), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}).Serve(ln)
+	mux := http.NewServeMux()
+	mux.Handle("/", floor.Handler(c, u+"/return"))
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile) // for -profile
+	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}).Serve(ln)
 	fmt.Println(u)
 	waitSignal()
 }
