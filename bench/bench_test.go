@@ -85,6 +85,16 @@ func TestLoginKinds(t *testing.T) {
 		}
 	}
 	// A wrong password is caught by the check of the final page.
+	p := wrongPassword(t, b)
+	if !strings.Contains(p.body, "Incorrect username or password") || strings.Contains(p.body, `class="username"`) {
+		t.Fatalf("a wrong password: %s", text(p.body))
+	}
+}
+
+// wrongPassword posts the login form of a new browser with Alice's name
+// and a wrong password, and returns the answer.
+func wrongPassword(t *testing.T, b *browser) *page {
+	t.Helper()
 	b.c.jar = jar{}
 	p, err := b.get(b.base)
 	if err != nil {
@@ -99,9 +109,7 @@ func TestLoginKinds(t *testing.T) {
 	if p, err = b.post(f.action, f.values); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(p.body, "Incorrect username or password") || strings.Contains(p.body, `class="username"`) {
-		t.Fatalf("a wrong password: %s", text(p.body))
-	}
+	return p
 }
 
 // TestRoundTrips counts the wiki calls of each step of a password login:
@@ -188,20 +196,7 @@ func TestFloor(t *testing.T) {
 			t.Fatalf("a login through the floor made %d wiki calls, want 2", c)
 		}
 	}
-	b.c.jar = jar{}
-	p, err := b.get(b.base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := formOf(p, "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.values.Set("username", standin.UserAlice)
-	f.values.Set("password", "wrong")
-	if p, err = b.post(f.action, f.values); err != nil {
-		t.Fatal(err)
-	}
+	p := wrongPassword(t, b)
 	if p.status != http.StatusUnauthorized || strings.Contains(p.body, `class="username"`) {
 		t.Fatalf("a wrong password through the floor: HTTP %d %s", p.status, text(p.body))
 	}
