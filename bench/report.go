@@ -505,7 +505,8 @@ func (rep *report) cpuByLatency(mode string) string {
 }
 
 // svg draws logins/s against concurrency, one panel per wiki latency: the
-// direct ceiling, password logins through the app, and the mixed logins.
+// direct ceiling, the floor, password logins through the app, and the
+// mixed logins.
 func (rep *report) svg() []byte {
 	const pw, ph, ml, mr, mt, mb = 420.0, 300.0, 70.0, 20.0, 60.0, 110.0
 	panels := len(rep.cfg.latencies)
@@ -550,6 +551,9 @@ func (rep *report) svg() []byte {
 		w(`<text x="%.1f" y="%.1f" text-anchor="middle">concurrent browsers</text>`+"\n", x0+pw/2, y0+ph+38)
 		w(`<text transform="translate(%.1f %.1f) rotate(-90)" text-anchor="middle">logins/s</text>`+"\n", x0-50, y0+ph/2)
 		for _, s := range series {
+			if !rep.has(s.mode) {
+				continue
+			}
 			var pts []string
 			for i, n := range rep.cfg.concurrency {
 				if r := rep.find(s.mode, lat, n); r != nil {
