@@ -286,7 +286,7 @@ func (rep *report) markdown(img string) string {
 	}
 	if rep.has("floor") {
 		w("\n### The floor: what the HTTP exchanges of a login allow\n\n")
-		w("The floor (`bench/floor`) does only what any front end must: the form page, the wiki's two calls, the redirect to a page naming the user, on the app's net/http server and mwclient, with no CSRF check, session store, templates or logs. Nothing in front of the wiki can be faster on these CPUs; the app's distance to it is the cost of its own work. Each row is the repeat whose floor/direct ratio is the median, its three runs side by side.\n\n")
+		w("The floor (`bench/floor`) does only what any front end must: the form page, the wiki's two calls, the redirect to a page naming the user, on the app's net/http server and mwclient, with no CSRF check, session store, templates or logs. A front end on the same HTTP server and client cannot be faster on these CPUs (a leaner server loop of our own did not beat it either: see below the tables); the app's distance to it is the cost of its own work. Each row is the repeat whose floor/direct ratio is the median, its three runs side by side.\n\n")
 		w("| wiki latency | browsers | direct logins/s | floor logins/s | floor / direct | floor / direct, lowest and highest | app logins/s | app / floor | app / floor, lowest and highest | CPU ms/login: floor, app |\n")
 		w("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | --- |\n")
 		for _, lat := range rep.cfg.latencies {
