@@ -47,15 +47,15 @@ func (s *Store) encodeCookie(name, id string, now time.Time) (string, bool) {
 	return base64.RawURLEncoding.EncodeToString(b), true
 }
 
-// decodeCookie returns the session ID a cookie carries, if any key signed
-// it and it is not older than the store's MaxAge.
-func (s *Store) decodeCookie(name, value string, now time.Time) (string, bool) {
+// decodeCookie returns the ticket a cookie carries, if any key signed it
+// and it is not older than the store's MaxAge.
+func (s *Store) decodeCookie(name, value string, now time.Time) (ticket, bool) {
 	if base64.RawURLEncoding.DecodedLen(len(value)) != cookieLen {
 		return s.decodeLegacyCookie(name, value)
 	}
 	b, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil || len(b) != cookieLen || b[0] != cookieVersion {
-		return "", false
+		return ticket{}, false
 	}
 	body, mac := b[:cookieLen-cookieMACLen], b[cookieLen-cookieMACLen:]
 	signed := false
@@ -66,21 +66,21 @@ func (s *Store) decodeCookie(name, value string, now time.Time) (string, bool) {
 		}
 	}
 	if !signed {
-		return "", false
+		return ticket{}, false
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(body[1+idLen+secretLen:])), 0)
 	if now.Sub(issued) > s.maxAge || issued.Sub(now) > time.Minute {
-		return "", false
+		return ticket{}, false
 	}
-	return base64.RawURLEncoding.EncodeToString(body[1 : 1+idLen+secretLen]), true
+	return ticket{id: body[1 : 1+idLen], secret: body[1+idLen : 1+idLen+secretLen]}, true
 }
 
 // decodeLegacyCookie reads a cookie written by gorilla/securecookie, as
 // earlier versions did, so that an upgrade signs nobody out.
-func (s *Store) decodeLegacyCookie(name, value string) (string, bool) {
+func (s *Store) decodeLegacyCookie(name, value string) (ticket, bool) {
 	var raw []byte
 	if securecookie.DecodeMulti(name, value, &raw, s.legacy...) != nil {
-		return "", false
+		return ticket{}, false
 	}
-	return string(raw), true
+	return parseTicket(string(raw))
 }

@@ -132,19 +132,17 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess.Options = &opts
 	sess.IsNew = true
 	if c, err := r.Cookie(name); err == nil {
-		if id, ok := s.decodeCookie(name, c.Value, time.Now()); ok {
-			if t, ok := parseTicket(id); ok {
-				sess.ID = id
-				values, err := s.load(r.Context(), t)
-				switch {
-				case err == nil:
-					sess.Values, sess.IsNew = values, false
-				case errors.Is(err, store.ErrNotFound):
-				default:
-					return sess, err
-				}
-				return sess, nil
+		if t, ok := s.decodeCookie(name, c.Value, time.Now()); ok {
+			sess.ID = t.String()
+			values, err := s.load(r.Context(), t)
+			switch {
+			case err == nil:
+				sess.Values, sess.IsNew = values, false
+			case errors.Is(err, store.ErrNotFound):
+			default:
+				return sess, err
 			}
+			return sess, nil
 		}
 	}
 	sess.ID = newTicket()
@@ -265,6 +263,18 @@ func newTicket() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// whole is the ticket's ID and secret in one array.
+func (t ticket) whole() (b [idLen + secretLen]byte) {
+	copy(b[copy(b[:], t.id):], t.secret)
+	return b
+}
+
+// String is the ticket as a session ID.
+func (t ticket) String() string {
+	b := t.whole()
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
 func parseTicket(s string) (ticket, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) != idLen+secretLen {
@@ -276,8 +286,7 @@ func parseTicket(s string) (ticket, bool) {
 // key names a ticket's entry by a hash of the whole ticket, so that knowing
 // an ID (from the backend's key list) does not let anyone address its entry.
 func (s *Store) key(t ticket) string {
-	var b [idLen + secretLen]byte
-	copy(b[copy(b[:], t.id):], t.secret)
+	b := t.whole()
 	sum := sha256.Sum256(b[:])
 	return s.prefix + "session:" + base64.RawURLEncoding.EncodeToString(sum[:18])
 }
