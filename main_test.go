@@ -19,6 +19,7 @@ func startRun(t *testing.T, args ...string) (base string, cancel func(), done <-
 	t.Helper()
 	t.Setenv("MWLOGIN_WIKI", "")
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // the server stops even when the test fails first
 	addr := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() { errc <- run(ctx, args, func(a string) { addr <- a }) }()

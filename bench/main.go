@@ -177,7 +177,7 @@ type config struct {
 
 // result is one measured run.
 type result struct {
-	Mode        string        `json:"mode"`   // direct, password, mix
+	Mode        string        `json:"mode"`   // direct, floor, password, mix
 	Repeat      int           `json:"repeat"` // which of the -repeat runs of this point, from 0
 	Latency     time.Duration `json:"latency"`
 	Concurrency int           `json:"concurrency"`
@@ -213,6 +213,10 @@ type result struct {
 	// started (nobody signs out).
 	Held int `json:"sessions_held"`
 }
+
+// throughApp reports whether the run's logins went through the app (not
+// direct, not the floor): the runs the app's targets are about.
+func (r *result) throughApp() bool { return r.Mode == "password" || r.Mode == "mix" }
 
 // proc is a child process of ours: a stand-in wiki or the app.
 type proc struct {
@@ -814,7 +818,7 @@ func (rep *report) runPoint(cfg config, out io.Writer, lat time.Duration, n int)
 			return err
 		}
 		r.ConnsOpened = after.App.Opened - before.App.Opened
-		if mode != "floor" {
+		if r.throughApp() {
 			rep.appConns = append(rep.appConns, connPoint{lat, n, r.ConnsOpened, r.ConnsPeak})
 		}
 		rep.add(out, r)

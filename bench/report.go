@@ -434,7 +434,7 @@ func (rep *report) targets() []target {
 		if r.Mode == "password" {
 			minRT, maxRT = math.Min(minRT, r.RoundTrips), math.Max(maxRT, r.RoundTrips)
 		}
-		if r.Mode == "password" || r.Mode == "mix" {
+		if r.throughApp() {
 			worstRSS = max(worstRSS, r.PeakRSS)
 		}
 	}
@@ -448,7 +448,7 @@ func (rep *report) targets() []target {
 			worstConns, worstAt = c.opened, int64(c.concurrency)
 			logins = 0
 			for _, r := range rep.results {
-				if (r.Mode == "password" || r.Mode == "mix") && r.Latency == c.latency && r.Concurrency == c.concurrency && r.ConnsOpened == c.opened {
+				if r.throughApp() && r.Latency == c.latency && r.Concurrency == c.concurrency && r.ConnsOpened == c.opened {
 					logins = r.Held
 				}
 			}
