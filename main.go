@@ -25,7 +25,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mwlogin/mwlogin/handlers"
-	"github.com/mwlogin/mwlogin/internal/logbuf"
+	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/metrics"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/store"
@@ -132,15 +132,11 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	// Log lines are written in batches, at most 100 ms late: a write per
-	// line would be a tenth of the CPU of a login.
-	logOut := logbuf.New(os.Stderr, 100*time.Millisecond)
-	defer logOut.Close()
-	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
 	if cfg.logFormat == "json" {
-		handler = slog.NewJSONHandler(logOut, nil)
+		handler = slog.NewJSONHandler(os.Stderr, nil)
 	}
-	log := slog.New(handler)
+	log := slog.New(middleware.LogHandler(handler))
 	slog.SetDefault(log)
 
 	// Listen first, so that the default public URL has the real port.
@@ -203,7 +199,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	if err := router.SetTrustedProxies(splitList(cfg.trustedProxies)); err != nil {
 		return fmt.Errorf("trusted proxies: %w", err)
 	}
-	router.Use(handlers.Recovery(log), handlers.RequestID(), handlers.AccessLog(log))
+	router.Use(middleware.RequestID(), middleware.AccessLog(log), middleware.Recovery(log))
 	app, err := handlers.Register(router.Group("/"), handlers.Options{
 		Client: client, PublicURL: cfg.publicURL, Keys: keys, InsecureCookies: insecure,
 		SessionLifetime: cfg.sessionLifetime, Logger: log, Backend: backend.Backend,
@@ -219,7 +215,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
 		defer cancel()
 		if err := app.Ready(ctx); err != nil {
-			log.Warn("readiness check: the wiki does not answer", "err", err)
+			log.WarnContext(c.Request.Context(), "readiness check: the wiki does not answer", "err", err)
 			c.String(http.StatusServiceUnavailable, "the wiki does not answer\n")
 			return
 		}

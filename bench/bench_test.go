@@ -17,6 +17,7 @@ import (
 	"github.com/mwlogin/mwlogin/bench/floor"
 	"github.com/mwlogin/mwlogin/bench/standin"
 	"github.com/mwlogin/mwlogin/handlers"
+	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
@@ -58,7 +59,7 @@ func newTestPoint(t *testing.T, latency time.Duration) *testPoint {
 	public := "http://" + ln.Addr().String()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	router := gin.New()
-	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
+	router.Use(middleware.Recovery(log), middleware.AccessLog(log))
 	if _, err := handlers.Register(router.Group("/"), handlers.Options{
 		Client: client, PublicURL: public, InsecureCookies: true, Logger: log, LoginAttempts: -1,
 		Keys: [][]byte{[]byte("bench-test-key-0123456789-0123456789")},

@@ -35,7 +35,7 @@ type Kind int
 const (
 	// Show the State's step (a form, a message).
 	Show Kind = iota
-	// Redirect the browser to Outcome.Location.
+	// Redirect the browser to State.RedirectTarget.
 	Redirect
 	// Pass: the user is signed in as Outcome.User.
 	Pass
@@ -46,10 +46,9 @@ type Outcome struct {
 	Kind Kind
 	// Status is the wiki's answer that led here ("" when the wiki was not
 	// asked, such as for a stale form).
-	Status   mwclient.Status
-	State    *State // nil after Pass
-	Location string
-	User     *User
+	Status mwclient.Status
+	State  *State // nil after Pass
+	User   *User
 }
 
 // Config configures an Engine.
@@ -59,15 +58,22 @@ type Config struct {
 	ReturnURL string
 	// FormTTL is how long meta=authmanagerinfo is cached per language.
 	FormTTL time.Duration
+	// RecheckAfter is how long a signed-in user's wiki session is trusted
+	// after the wiki last vouched for it (see Confirm); negative asks the
+	// wiki every time.
+	RecheckAfter time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Engine runs logins. It is safe for concurrent use; all per-user state is
 // in the States it hands out.
 type Engine struct {
-	client    *mwclient.Client
-	returnURL *url.URL
-	forms     *formCache
-	now       func() time.Time
+	client       *mwclient.Client
+	returnURL    *url.URL
+	forms        *formCache
+	recheckAfter time.Duration
+	now          func() time.Time
 }
 
 // New returns an Engine.
@@ -82,11 +88,12 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.FormTTL <= 0 {
 		cfg.FormTTL = time.Minute
 	}
-	return &Engine{client: cfg.Client, returnURL: u, forms: newFormCache(cfg.Client, cfg.FormTTL), now: time.Now}, nil
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Engine{client: cfg.Client, returnURL: u, forms: newFormCache(cfg.Client, cfg.FormTTL, cfg.Now),
+		recheckAfter: cfg.RecheckAfter, now: cfg.Now}, nil
 }
-
-// Client returns the wiki client.
-func (e *Engine) Client() *mwclient.Client { return e.client }
 
 // Begin returns a new flow at the login form. The form usually comes from
 // the cache and the flow needs no storage until it is submitted (its Step is
@@ -272,7 +279,7 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 			return Outcome{}, ErrBadRedirectTarget
 		}
 		st.Stage, st.Requests, st.RedirectTarget, st.Tone = StageRedirect, res.Requests, target.String(), ToneInfo
-		return Outcome{Kind: Redirect, State: st, Location: target.String()}, nil
+		return Outcome{Kind: Redirect, State: st}, nil
 	case mwclient.StatusRestart:
 		st.Stage, st.Tone, st.PreserveState = StageRestart, ToneError, res.CanPreserveState
 		st.Requests = res.Requests

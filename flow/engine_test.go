@@ -104,8 +104,8 @@ func TestUIStepRepeatedIsAnError(t *testing.T) {
 	if st.Stage != flow.StageContinue || st.Tone != flow.ToneInfo {
 		t.Fatalf("first UI: stage %s tone %s", st.Stage, st.Tone)
 	}
-	if _, ok := st.Field("OATHToken"); !ok {
-		t.Fatal("no OATHToken field")
+	if len(st.Requests) != 1 || len(st.Requests[0].Fields) != 1 || st.Requests[0].Fields[0].Name != "OATHToken" {
+		t.Fatalf("the UI step asks for %+v, want the OATHToken field", st.Requests)
 	}
 	out = submit(t, e, st, st.Step, "OATHToken", "000000")
 	if out.State.Stage != flow.StageContinue || out.State.Tone != flow.ToneError || out.State.MessageCode != "oathauth-login-failed" {
@@ -133,10 +133,10 @@ func TestStaleStep(t *testing.T) {
 func TestRedirectReturn(t *testing.T) {
 	e, _, wikiURL := newEngine(t)
 	out := submit(t, e, nil, flow.FreshStep, demowiki.SSOButton, "1")
-	if out.Kind != flow.Redirect || !strings.HasPrefix(out.Location, wikiURL+"/idp?") {
+	if out.Kind != flow.Redirect || !strings.HasPrefix(out.State.RedirectTarget, wikiURL+"/idp?") {
 		t.Fatalf("outcome %+v", out)
 	}
-	target, _ := url.Parse(out.Location)
+	target, _ := url.Parse(out.State.RedirectTarget)
 	ret, _ := url.Parse(target.Query().Get("returnto"))
 	if ret.Host != "app.example" || ret.Query().Get(flow.NonceParam) != out.State.Nonce {
 		t.Fatalf("loginreturnurl %s does not carry the flow's nonce", ret)

@@ -79,6 +79,7 @@ func keepable(st *State, form url.Values) map[string][]string {
 type formCache struct {
 	client *mwclient.Client
 	ttl    time.Duration
+	now    func() time.Time
 	group  singleflight.Group
 
 	mu      sync.Mutex
@@ -93,12 +94,12 @@ type formEntry struct {
 // maxFormLangs bounds the cache against browsers sending endless languages.
 const maxFormLangs = 64
 
-func newFormCache(c *mwclient.Client, ttl time.Duration) *formCache {
-	return &formCache{client: c, ttl: ttl, entries: map[string]formEntry{}}
+func newFormCache(c *mwclient.Client, ttl time.Duration, now func() time.Time) *formCache {
+	return &formCache{client: c, ttl: ttl, now: now, entries: map[string]formEntry{}}
 }
 
 func (c *formCache) get(ctx context.Context, lang string) ([]mwclient.Request, error) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[lang]
 	c.mu.Unlock()
@@ -121,7 +122,7 @@ func (c *formCache) get(ctx context.Context, lang string) ([]mwclient.Request, e
 				}
 			}
 		}
-		c.entries[lang] = formEntry{requests: info.Requests, expires: time.Now().Add(c.ttl)}
+		c.entries[lang] = formEntry{requests: info.Requests, expires: c.now().Add(c.ttl)}
 		return info.Requests, nil
 	})
 	if err != nil {

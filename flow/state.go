@@ -108,15 +108,3 @@ func randomID() string {
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
-
-// Field returns the first field named name in the current requests.
-func (s *State) Field(name string) (mwclient.Field, bool) {
-	for _, r := range s.Requests {
-		for _, f := range r.Fields {
-			if f.Name == name {
-				return f, true
-			}
-		}
-	}
-	return mwclient.Field{}, false
-}

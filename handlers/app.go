@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/mwlogin/mwlogin/flow"
+	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/internal/ratelimit"
 	"github.com/mwlogin/mwlogin/internal/wikihtml"
 	"github.com/mwlogin/mwlogin/metrics"
@@ -68,12 +69,17 @@ type Options struct {
 	RecheckAfter time.Duration
 	// FormTTL is how long the wiki's login form description is cached.
 	FormTTL time.Duration
+	// Now is the clock; nil means time.Now. Tests set it to make time
+	// pass without waiting.
+	Now func() time.Time
 	// Templates, if set, is overlaid on the embedded templates: a file of
 	// the same name replaces ours.
 	Templates fs.FS
 	// AppName is shown above every page.
 	AppName string
-	Logger  *slog.Logger
+	// Logger gets the app's log lines, each with the request's ID when the
+	// request has one.
+	Logger *slog.Logger
 	// FrameAncestors lists the origins allowed to frame our pages (CSP
 	// frame-ancestors), for tools that embed the login; none by default.
 	FrameAncestors []string
@@ -124,8 +130,6 @@ type App struct {
 	flows    *flow.Engine
 	store    *sessionstore.Store
 	pages    *renderer
-	fresh    *freshPages
-	welcome  welcomePage
 	html     *wikihtml.Sanitizer
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
@@ -181,6 +185,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Logger = slog.New(middleware.LogHandler(opts.Logger.Handler()))
 	cookiePath := opts.CookiePath
 	if cookiePath == "" {
 		cookiePath = prefix
@@ -203,7 +208,8 @@ func newApp(prefix string, opts Options) (*App, error) {
 		return nil, err
 	}
 	returnURL := strings.TrimRight(pub.String(), "/") + prefix + "/return"
-	engine, err := flow.New(flow.Config{Client: opts.Client, ReturnURL: returnURL, FormTTL: opts.FormTTL})
+	engine, err := flow.New(flow.Config{Client: opts.Client, ReturnURL: returnURL, FormTTL: opts.FormTTL,
+		RecheckAfter: opts.RecheckAfter, Now: opts.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +232,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 		ancestors += u.Scheme + "://" + u.Host
 	}
 	a := &App{
-		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages, fresh: newFreshPages(),
+		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages,
 		html: wikihtml.New(opts.Client.APIURL()), log: opts.Logger, cop: cop,
 		wikiHost: opts.Client.APIURL().Host,
 		csp:      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
@@ -262,7 +268,7 @@ func (a *App) routes(r *gin.RouterGroup) {
 
 // Ready reports whether the wiki answers as an API, for readiness checks.
 func (a *App) Ready(ctx context.Context) error {
-	return a.opts.Client.Ping(ctx)
+	return a.flows.Ready(ctx)
 }
 
 // Prefix is the mount prefix ("" at the root).
@@ -274,18 +280,15 @@ func (a *App) Prefix() string { return a.prefix }
 //	h, app, err := handlers.NewHandler("/auth", opts)
 //	mux.Handle("/auth/", h)
 func NewHandler(prefix string, opts Options) (http.Handler, *App, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	engine := gin.New()
-	engine.Use(Recovery(loggerOr(opts.Logger)))
+	engine.Use(middleware.RequestID(), middleware.Recovery(log))
 	app, err := Register(engine.Group(prefix), opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	return engine, app, nil
-}
-
-func loggerOr(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.Default()
-	}
-	return l
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
+	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/internal/testproc"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
@@ -60,7 +61,7 @@ func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS 
 	logs := &testproc.SyncBuffer{}
 	router := gin.New()
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
+	router.Use(middleware.RequestID(), middleware.AccessLog(log), middleware.Recovery(log))
 	group := router.Group(prefix)
 	opts := handlers.Options{
 		Client: client, PublicURL: public, Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")},
@@ -106,13 +107,12 @@ func mustContain(t *testing.T, p *browsertest.Page, want ...string) {
 
 var currentLogs sync.Map
 
+// logsOf returns the app's log of the test (registered under its name).
 func logsOf(t *testing.T) string {
-	for tt := t; ; {
-		if v, ok := currentLogs.Load(tt.Name()); ok {
-			return v.(*testproc.SyncBuffer).String()
-		}
-		return ""
+	if v, ok := currentLogs.Load(t.Name()); ok {
+		return v.(*testproc.SyncBuffer).String()
 	}
+	return ""
 }
 
 func mustNotContain(t *testing.T, p *browsertest.Page, bad ...string) {
@@ -457,16 +457,24 @@ func TestSignedInPageTrustsFreshPass(t *testing.T) {
 // After RecheckAfter the page asks the wiki again: it shows the account,
 // or notices that the wiki ended the session.
 func TestSignedInPageRechecksAfterWhile(t *testing.T) {
-	const recheck = 300 * time.Millisecond
+	const recheck = time.Minute
+	clock := newClock()
 	wiki := demowiki.New()
 	wikiTS := httptest.NewServer(wiki)
 	t.Cleanup(wikiTS.Close)
-	e := newEnvFor(t, "/", wikiTS.URL+"/api.php", wiki, wikiTS, envHook{opts: func(o *handlers.Options) { o.RecheckAfter = recheck }})
+	e := newEnvFor(t, "/", wikiTS.URL+"/api.php", wiki, wikiTS, envHook{opts: func(o *handlers.Options) {
+		o.RecheckAfter, o.Now = recheck, clock.Now
+	}})
 	b := browsertest.New(t)
 	p := login(t, e, b, "Alice", demowiki.Password)
 	mustNotContain(t, p, "Edits")
-	time.Sleep(recheck + 50*time.Millisecond)
+	clock.Advance(recheck - time.Second)
 	before := wiki.Calls()
+	mustNotContain(t, b.Get(e.base+"/"), "Edits")
+	if n := wiki.Calls() - before; n != 0 {
+		t.Fatalf("the signed-in page asked the wiki %d times before RecheckAfter", n)
+	}
+	clock.Advance(time.Second)
 	p = b.Get(e.base + "/")
 	mustContain(t, p, "You are signed in to the wiki as Alice", "Edits")
 	if n := wiki.Calls() - before; n != 1 {
@@ -475,8 +483,28 @@ func TestSignedInPageRechecksAfterWhile(t *testing.T) {
 	// What the check found is shown again while it is fresh.
 	mustContain(t, b.Get(e.base+"/"), "Edits")
 	wiki.ExpireSessions()
-	time.Sleep(recheck + 50*time.Millisecond)
+	clock.Advance(recheck)
 	mustContain(t, b.Get(e.base+"/"), "Your wiki session has ended", "Username")
+}
+
+// clock is a test clock that moves only when told to.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func TestWikiSessionEndedElsewhere(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
+	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
@@ -139,7 +140,7 @@ func TestForwardClientIP(t *testing.T) {
 	defer ts.Close()
 	base := serve(t, ts.URL+"/api.php", func(r *gin.Engine) {
 		r.SetTrustedProxies([]string{"127.0.0.1"})
-		r.Use(handlers.RequestID())
+		r.Use(middleware.RequestID())
 	}, func(o *handlers.Options) { o.ForwardClientIP = true })
 	b := browsertest.New(t)
 	b.Header.Set("X-Forwarded-For", "203.0.113.50")
@@ -323,7 +324,17 @@ func TestWikiFaultsDoNotLeak(t *testing.T) {
 func TestGracefulShutdownFinishesLogins(t *testing.T) {
 	w := demowiki.New()
 	w.Latency = 150 * time.Millisecond
-	wts := httptest.NewServer(w)
+	// The clientlogin POST reaching the wiki says the login is in flight.
+	inFlight := make(chan struct{}, 1)
+	wts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			select {
+			case inFlight <- struct{}{}:
+			default:
+			}
+		}
+		w.ServeHTTP(rw, r)
+	}))
 	defer wts.Close()
 	client, _ := mwclient.New(wts.URL+"/api.php", mwclient.Options{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -357,7 +368,11 @@ func TestGracefulShutdownFinishesLogins(t *testing.T) {
 		resp.Body.Close()
 		done <- resp.StatusCode
 	}()
-	time.Sleep(50 * time.Millisecond) // the login is waiting on the wiki
+	select {
+	case <-inFlight:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the login never reached the wiki")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {

@@ -26,7 +26,7 @@ const userKey = "mwlogin.user"
 func (a *App) RequireSignIn() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !strings.HasPrefix(c.Request.URL.Path, strings.TrimSuffix(a.opts.CookiePath, "/")) {
-			a.log.Error("RequireSignIn guards a path our cookie never reaches; set Options.CookiePath", "path", c.Request.URL.Path, "cookie_path", a.opts.CookiePath)
+			a.log.ErrorContext(c.Request.Context(), "RequireSignIn guards a path our cookie never reaches; set Options.CookiePath", "path", c.Request.URL.Path, "cookie_path", a.opts.CookiePath)
 		}
 		sess, ok := a.sessionOrFail(c)
 		if !ok {

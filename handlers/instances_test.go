@@ -31,6 +31,7 @@ import (
 
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/internal/browsertest"
+	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/internal/testproc"
 	"github.com/mwlogin/mwlogin/internal/testredis"
 	"github.com/mwlogin/mwlogin/internal/testwiki"
@@ -134,7 +135,7 @@ func (c *cluster) start(name string, keys ...[]byte) *instance {
 	}
 	log := slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)
 	router := gin.New()
-	router.Use(handlers.Recovery(log), handlers.AccessLog(log))
+	router.Use(middleware.RequestID(), middleware.AccessLog(log), middleware.Recovery(log))
 	group := router.Group(instPrefix)
 	app, err := handlers.Register(group, handlers.Options{
 		Client: client, PublicURL: c.public, Keys: keys, Backend: backend,

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/text/language"
 
+	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
@@ -58,7 +58,7 @@ func (a *App) parseForm(c *gin.Context) bool {
 // the session's CSRF token, for browsers that send neither header.
 func (a *App) protect(c *gin.Context) {
 	if err := a.cop.Check(c.Request); err != nil {
-		a.log.Warn("cross-origin form post refused", "path", c.Request.URL.Path, "origin", c.GetHeader("Origin"))
+		a.log.WarnContext(c.Request.Context(), "cross-origin form post refused", "path", c.Request.URL.Path, "origin", c.GetHeader("Origin"))
 		a.errorPage(c, http.StatusForbidden, errorView{
 			Message: "This form was sent from another site, so it was refused.",
 			Detail:  "If you meant to sign in, open the login page and try again."})
@@ -70,7 +70,7 @@ func (a *App) protect(c *gin.Context) {
 	}
 	sess := a.session(c)
 	if !a.store.CheckCSRF(sess, c.PostForm("csrf")) {
-		a.log.Warn("form post with a missing or wrong CSRF token", "path", c.Request.URL.Path, "has_cookie", !sess.IsNew)
+		a.log.WarnContext(c.Request.Context(), "form post with a missing or wrong CSRF token", "path", c.Request.URL.Path, "has_cookie", !sess.IsNew)
 		detail := "The page may have been open too long. Reload the login page and try again."
 		if _, err := c.Request.Cookie(a.opts.CookieName); err != nil {
 			detail = "Your browser did not send back our sign-in cookie. Make sure cookies are allowed for this site, then reload the login page."
@@ -94,7 +94,7 @@ func (a *App) throttle(c *gin.Context) {
 		return
 	}
 	secs := int(wait.Seconds()) + 1
-	a.log.Warn("login attempts throttled", "client", c.ClientIP(), "retry_after_s", secs)
+	a.log.WarnContext(c.Request.Context(), "login attempts throttled", "client", c.ClientIP(), "retry_after_s", secs)
 	c.Header("Retry-After", strconv.Itoa(secs))
 	a.errorPage(c, http.StatusTooManyRequests, errorView{
 		Message: "Too many sign-in attempts from your network.",
@@ -105,7 +105,7 @@ func (a *App) throttle(c *gin.Context) {
 // wikiContext is the context for wiki calls made for this request.
 func (a *App) wikiContext(c *gin.Context) context.Context {
 	ctx := c.Request.Context()
-	if id := requestID(ctx); id != "" {
+	if id := middleware.RequestIDFrom(ctx); id != "" {
 		ctx = mwclient.WithHeader(ctx, "X-Request-Id", id)
 	}
 	if a.opts.ForwardClientIP {
@@ -114,48 +114,39 @@ func (a *App) wikiContext(c *gin.Context) context.Context {
 	return ctx
 }
 
-var langTag = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{1,8})*$`)
-
-// mwRegional are the region or variant codes MediaWiki has messages for;
-// any other "xx-yy" falls back to "xx".
-var mwRegional = map[string]bool{
-	"pt-br": true, "zh-hans": true, "zh-hant": true, "zh-cn": true, "zh-tw": true, "zh-hk": true,
-	"en-gb": true, "en-ca": true, "de-at": true, "de-ch": true, "sr-ec": true, "sr-el": true,
-	"es-419": true, "be-tarask": true, "nds-nl": true, "sh-latn": true,
-}
-
-// language picks the MediaWiki uselang code from Accept-Language, or "" for
-// the wiki's default.
-func language(header string) string {
-	type cand struct {
-		tag string
-		q   float64
-	}
-	var cands []cand
-	for i, part := range strings.Split(header, ",") {
-		if i >= 16 {
-			break
-		}
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		tag = strings.ToLower(strings.TrimSpace(tag))
-		if q > 0 && langTag.MatchString(tag) {
-			cands = append(cands, cand{tag, q})
-		}
-	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].q > cands[j].q })
-	if len(cands) == 0 {
+// uselang picks the MediaWiki language code (uselang) for a request
+// from its Accept-Language header, or "" for the wiki's default.
+// MediaWiki's codes are lower-case BCP 47 tags; most languages are known
+// by their base language alone, so a region or script is kept only where
+// MediaWiki has messages for that variant.
+func uselang(c *gin.Context) string {
+	tags, _, err := language.ParseAcceptLanguage(c.GetHeader("Accept-Language"))
+	if err != nil || len(tags) == 0 {
 		return ""
 	}
-	tag := cands[0].tag
-	if mwRegional[tag] {
-		return tag
+	tag := tags[0]
+	base, _ := tag.Base()
+	code := base.String()
+	if code == "und" || code == "mul" { // no language, or "*"
+		return ""
 	}
-	base, _, _ := strings.Cut(tag, "-")
-	return base
+	if code == "zh" {
+		// MediaWiki names Chinese by script.
+		if script, _ := tag.Script(); script.String() == "Hant" {
+			return "zh-hant"
+		}
+		return "zh-hans"
+	}
+	if region, conf := tag.Region(); conf == language.Exact {
+		if v := code + "-" + strings.ToLower(region.String()); mwVariants[v] {
+			return v
+		}
+	}
+	return code
+}
+
+// mwVariants are the regional variants MediaWiki has messages for; any
+// other region falls back to the base language.
+var mwVariants = map[string]bool{
+	"pt-br": true, "en-gb": true, "en-ca": true, "de-at": true, "de-ch": true, "es-419": true,
 }

@@ -91,22 +91,14 @@ func (a *App) errorPage(c *gin.Context, status int, ev errorView) {
 	a.pages.render(c, status, tmplError, p)
 }
 
-// logger is the app's logger with the request's ID.
-func (a *App) logger(c *gin.Context) *slog.Logger {
-	if id := requestID(c.Request.Context()); id != "" {
-		return a.log.With("request_id", id)
-	}
-	return a.log
-}
-
 // fail answers an error from the flow or the wiki, and logs it.
 func (a *App) fail(c *gin.Context, err error) {
 	status, ev := describe(err)
-	level := a.logger(c).Warn
+	level := slog.LevelWarn
 	if status >= 500 {
-		level = a.logger(c).Error
+		level = slog.LevelError
 	}
-	level("login request failed", "path", c.Request.URL.Path, "status", status, "err", err)
+	a.log.Log(c.Request.Context(), level, "login request failed", "path", c.Request.URL.Path, "status", status, "err", err)
 	a.errorPage(c, status, ev)
 }
 
@@ -129,7 +121,7 @@ func (a *App) index(c *gin.Context) {
 	}
 	if st == nil {
 		var err error
-		if st, err = a.flows.Begin(a.wikiContext(c), language(c.GetHeader("Accept-Language"))); err != nil {
+		if st, err = a.flows.Begin(a.wikiContext(c), uselang(c)); err != nil {
 			a.fail(c, err)
 			return
 		}
@@ -160,17 +152,6 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 		a.fail(c, err)
 		return
 	}
-	if st.Step == flow.FreshStep && notice == "" && status == http.StatusOK && a.opts.Banner == nil && st.Message == "" {
-		// The same page for every new browser but for its CSRF token.
-		render := func(csrf string) ([]byte, error) {
-			p := a.page(c, sess, stepTitle[st.Stage])
-			p.CSRF, p.Step = csrf, buildStep(st, a.html, a.prefix)
-			return a.pages.execute(tmplLogin, p)
-		}
-		if a.fresh.serve(c, st.Lang, st.Requests, a.store.CSRFToken(sess), render) {
-			return
-		}
-	}
 	p := a.page(c, sess, stepTitle[st.Stage])
 	p.Notice, p.NoticeTone = notice, tone
 	p.Step = buildStep(st, a.html, a.prefix)
@@ -189,7 +170,7 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 func (a *App) submit(c *gin.Context) {
 	sess := a.session(c)
 	out, err := a.flows.Submit(a.wikiContext(c), flowOf(sess), flow.Input{
-		Step: c.PostForm("step"), Form: c.Request.PostForm, Lang: language(c.GetHeader("Accept-Language"))})
+		Step: c.PostForm("step"), Form: c.Request.PostForm, Lang: uselang(c)})
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -217,12 +198,12 @@ func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome) {
 		if u, err := url.Parse(out.State.RedirectTarget); err == nil {
 			target = u.Host
 		}
-		a.logger(c).Info("login outcome", "flow", out.State.ID, "status", "REDIRECT", "target_host", target)
+		a.log.InfoContext(c.Request.Context(), "login outcome", "flow", out.State.ID, "status", "REDIRECT", "target_host", target)
 		a.show(c, sess, out.State, http.StatusOK, "", true)
 	default:
 		st := out.State
 		if out.Status != "" {
-			a.logger(c).Info("login outcome", "flow", st.ID, "status", string(out.Status), "messagecode", st.MessageCode)
+			a.log.InfoContext(c.Request.Context(), "login outcome", "flow", st.ID, "status", string(out.Status), "messagecode", st.MessageCode)
 		}
 		a.show(c, sess, st, http.StatusOK, "", false)
 	}
@@ -242,7 +223,7 @@ func (a *App) signIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		a.fail(c, err)
 		return
 	}
-	a.logger(c).Info("login outcome", "status", "PASS", "user", u.Name)
+	a.log.InfoContext(c.Request.Context(), "login outcome", "status", "PASS", "user", u.Name)
 	if a.opts.OnSignIn != nil {
 		a.opts.OnSignIn(c, u.Name)
 	}
@@ -281,7 +262,7 @@ func (a *App) callback(c *gin.Context) {
 	out, err := a.flows.Return(a.wikiContext(c), st, params)
 	if err != nil {
 		if errors.Is(err, flow.ErrNoPendingRedirect) || errors.Is(err, flow.ErrStateMismatch) {
-			a.log.Warn("REDIRECT return refused", "err", err, "has_flow", st != nil)
+			a.log.WarnContext(c.Request.Context(), "REDIRECT return refused", "err", err, "has_flow", st != nil)
 			status, ev := describe(err)
 			a.errorPage(c, status, ev)
 			return
@@ -326,11 +307,11 @@ func (a *App) cancel(c *gin.Context) {
 func (a *App) logout(c *gin.Context) {
 	sess := a.session(c)
 	if u := userOf(sess); u != nil {
-		if err := a.opts.Client.NewSession(u.Cookies).Logout(a.wikiContext(c)); err != nil {
+		if err := a.flows.SignOut(a.wikiContext(c), u); err != nil {
 			// Our side still signs out; the wiki session will expire.
-			a.log.Warn("wiki logout failed", "user", u.Name, "err", err)
+			a.log.WarnContext(c.Request.Context(), "wiki logout failed", "user", u.Name, "err", err)
 		}
-		a.log.Info("signed out", "user", u.Name)
+		a.log.InfoContext(c.Request.Context(), "signed out", "user", u.Name)
 		if a.opts.OnSignOut != nil {
 			a.opts.OnSignOut(c, u.Name)
 		}
@@ -344,24 +325,16 @@ func (a *App) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout=1")
 }
 
-// signedIn shows who is signed in. The wiki vouched for the stored wiki
-// session at PASS or at the page's last check; for RecheckAfter after that
-// the page trusts it, so a login costs the wiki only its two round trips.
-// Later views ask the wiki again (assert=user) before showing the account,
-// so a session the wiki ended is noticed.
+// signedIn shows who is signed in, once the flow has made sure the wiki
+// still vouches for the user's wiki session (flow.Engine.Confirm).
 func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
-	if time.Since(u.Confirmed()) < a.opts.RecheckAfter {
-		a.renderSignedIn(c, sess, u, "")
-		return
-	}
-	ws := a.opts.Client.NewSession(u.Cookies)
-	info, err := ws.UserInfo(a.wikiContext(c), mwclient.AssertUser)
+	asked, err := a.flows.Confirm(a.wikiContext(c), u)
 	warning := ""
 	switch {
-	case errors.Is(err, mwclient.ErrAssertUserFailed):
-		a.log.Info("wiki session ended", "user", u.Name)
+	case errors.Is(err, flow.ErrSignedOut):
+		a.log.InfoContext(c.Request.Context(), "wiki session ended", "user", u.Name)
 		delete(sess.Values, keyUser)
-		st, err := a.flows.Begin(a.wikiContext(c), language(c.GetHeader("Accept-Language")))
+		st, err := a.flows.Begin(a.wikiContext(c), uselang(c))
 		if err != nil {
 			a.fail(c, err)
 			return
@@ -369,34 +342,12 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		a.show(c, sess, st, http.StatusOK, "Your wiki session has ended. Please log in again.", false)
 		return
 	case err != nil:
-		a.log.Warn("could not check the wiki session", "user", u.Name, "err", err)
+		a.log.WarnContext(c.Request.Context(), "could not check the wiki session", "user", u.Name, "err", err)
 		_, ev := describe(err)
 		warning = "Could not confirm with the wiki that you are still signed in: " + ev.Message
-	default:
-		u.Checked, u.EditCount, u.Groups = time.Now(), info.EditCount, nil
-		for _, g := range info.Groups {
-			if g != "*" { // everyone's implicit group says nothing
-				u.Groups = append(u.Groups, g)
-			}
-		}
-		// The wiki may have renewed its cookies.
-		u.Cookies = ws.Cookies()
-	}
-	if err := a.save(c, sess); err != nil {
-		a.fail(c, err)
-		return
-	}
-	a.renderSignedIn(c, sess, u, warning)
-}
-
-func (a *App) renderSignedIn(c *gin.Context, sess *sessions.Session, u *flow.User, warning string) {
-	if warning == "" && u.Checked.IsZero() && a.opts.Banner == nil && a.opts.Templates == nil {
-		render := func(csrf, name string) ([]byte, error) {
-			p := a.page(c, sess, "Signed in")
-			p.CSRF, p.User = csrf, &userView{Name: name}
-			return a.pages.execute(tmplSignedIn, p)
-		}
-		if a.welcome.serve(c, a.store.CSRFToken(sess), u.Name, render) {
+	case asked:
+		if err := a.save(c, sess); err != nil {
+			a.fail(c, err)
 			return
 		}
 	}
@@ -417,14 +368,13 @@ func (a *App) captcha(c *gin.Context) {
 		c.Status(http.StatusNotFound)
 		return
 	}
-	ref, ok := imageAt(st, n)
-	if !ok {
+	ct, body, err := a.flows.Image(a.wikiContext(c), st, n)
+	if errors.Is(err, flow.ErrNoImage) {
 		c.Status(http.StatusNotFound)
 		return
 	}
-	ct, body, err := a.opts.Client.NewSession(st.Cookies).Image(a.wikiContext(c), ref)
 	if err != nil {
-		a.log.Warn("captcha image fetch failed", "err", err)
+		a.log.WarnContext(c.Request.Context(), "captcha image fetch failed", "err", err)
 		c.Status(http.StatusBadGateway)
 		return
 	}
@@ -440,5 +390,5 @@ func (a *App) User(c *gin.Context) (name string, wiki *mwclient.Session, ok bool
 	if u == nil {
 		return "", nil, false
 	}
-	return u.Name, a.opts.Client.NewSession(u.Cookies), true
+	return u.Name, a.flows.Session(u), true
 }

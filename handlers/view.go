@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/mwlogin/mwlogin/flow"
 	"github.com/mwlogin/mwlogin/internal/wikihtml"
@@ -249,7 +248,7 @@ func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikih
 	case mwclient.FieldButton:
 		// A button's label is its caption; its value says nothing.
 	case mwclient.FieldNull:
-		if isImage(r, f) {
+		if flow.IsImage(r, f) {
 			fv.Image = f.Value // replaced by the proxy URL by the caller
 			fv.ImageAlt = san.Text(f.Label)
 			if fv.ImageAlt == "" {
@@ -266,22 +265,13 @@ func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikih
 	return fv
 }
 
-// isImage tells an informational field that is a picture (a captcha image
-// URL, relative to the wiki) from one that is text, using the request's
-// metadata as ConfirmEdit describes it ({"type":"image","mime":"image/png"}).
-func isImage(r mwclient.Request, f mwclient.Field) bool {
-	if f.Value == "" || strings.ContainsAny(f.Value, "<> \n") {
-		return false
-	}
-	return r.Metadata["type"] == "image" || strings.HasPrefix(r.Metadata["mime"], "image/")
-}
-
-// imageIndex numbers the image fields of a step, for the proxy URL.
+// imageIndex numbers the image fields of a step, for the proxy URL; the
+// flow fetches the image by the same number (flow.Engine.Image).
 func imageIndex(st *flow.State, name string) int {
 	n := 0
 	for _, r := range st.Requests {
 		for _, f := range r.Fields {
-			if f.Type == mwclient.FieldNull && isImage(r, f) {
+			if flow.IsImage(r, f) {
 				if f.Name == name {
 					return n
 				}
@@ -290,20 +280,4 @@ func imageIndex(st *flow.State, name string) int {
 		}
 	}
 	return -1
-}
-
-// imageAt returns the wiki URL of the step's n-th image field.
-func imageAt(st *flow.State, n int) (string, bool) {
-	i := 0
-	for _, r := range st.Requests {
-		for _, f := range r.Fields {
-			if f.Type == mwclient.FieldNull && isImage(r, f) {
-				if i == n {
-					return f.Value, true
-				}
-				i++
-			}
-		}
-	}
-	return "", false
 }

@@ -22,6 +22,7 @@ type Metrics struct {
 
 	mu    sync.Mutex
 	flows map[string]time.Time // flow ID -> when it expires
+	swept time.Time            // when expired flows were last dropped
 	now   func() time.Time
 }
 
@@ -56,9 +57,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Registry is the registry, for a host that adds its own metrics.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // LoginOutcome counts one clientlogin answer. Message codes that do not
@@ -86,14 +84,21 @@ func (m *Metrics) WikiCall(action string, d time.Duration, err error) {
 	m.calls.WithLabelValues(action, result).Observe(d.Seconds())
 }
 
-// FlowActive notes that flow id is in progress until expires.
+// FlowActive notes that flow id is in progress until expires. Flows that
+// are abandoned expire without a word, so expired ones are dropped here
+// too, at most once a minute: whether or not anyone scrapes the gauge, the
+// map holds only the flows of about one flow lifetime.
 func (m *Metrics) FlowActive(id string, expires time.Time) {
 	if m == nil || id == "" {
 		return
 	}
+	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.flows[id] = expires
+	if now.Sub(m.swept) >= time.Minute {
+		m.sweep(now)
+	}
 }
 
 // FlowEnded notes that flow id is over.
@@ -110,10 +115,15 @@ func (m *Metrics) activeFlows() int {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweep(now)
+	return len(m.flows)
+}
+
+func (m *Metrics) sweep(now time.Time) {
 	for id, exp := range m.flows {
 		if !now.Before(exp) {
 			delete(m.flows, id)
 		}
 	}
-	return len(m.flows)
+	m.swept = now
 }
