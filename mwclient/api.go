@@ -277,7 +277,7 @@ func (s *Session) Image(ctx context.Context, ref string) (contentType string, bo
 		return "", nil, err
 	}
 	req.Header.Set("User-Agent", s.c.ua)
-	resp, err := s.do(req)
+	resp, err := s.hc.Do(req)
 	if err != nil {
 		return "", nil, &TransportError{Action: "image", Err: err}
 	}

@@ -3,7 +3,7 @@
 // action=login with bot passwords, meta=userinfo and action=logout.
 //
 // A Client holds what all users share (the API URL, the HTTP transport and
-// its connection pool); a Session is one wiki session, a Client plus a cookie
+// its connections); a Session is one wiki session, a Client plus a cookie
 // jar that can be saved and restored between requests.
 package mwclient
 
@@ -26,8 +26,10 @@ import (
 const (
 	DefaultTimeout          = 15 * time.Second
 	DefaultMaxResponseBytes = 4 << 20
-	// DefaultMaxIdleConns is how many idle connections to the wiki are kept
-	// for reuse.
+	// DefaultMaxIdleConns is how many idle connections to the wiki the
+	// default transport keeps: every user's calls go to one host, so the
+	// per-host limit of net/http (2) would close most of them after each
+	// burst and reconnect, TLS handshake included.
 	DefaultMaxIdleConns = 256
 )
 
@@ -37,11 +39,13 @@ type Options struct {
 	// a name, a version and a way to reach the operator:
 	// "mwlogin/1.0 (https://tool.example; ops@example.org) mwclient".
 	UserAgent string
-	// Transport is shared by every Session. nil means the default: kept
-	// HTTP/1.1 connections to the wiki, each call written and read in the
-	// calling goroutine (pool.go), with NewTransport for what that does not
-	// handle (a proxy from the environment).
+	// Transport is shared by every Session. nil means NewTransport, with
+	// MaxIdleConns applied.
 	Transport http.RoundTripper
+	// MaxIdleConns bounds the idle connections the default transport keeps
+	// to the wiki (DefaultMaxIdleConns if zero). It has no effect on a
+	// Transport given here.
+	MaxIdleConns int
 	// Timeout bounds each call whose context has no earlier deadline.
 	Timeout time.Duration
 	// MaxResponseBytes bounds a response body.
@@ -76,7 +80,11 @@ func New(apiURL string, opts Options) (*Client, error) {
 		c.ua = "mwlogin-mwclient/0.1 (https://github.com/mwlogin/mwlogin)"
 	}
 	if c.rt == nil {
-		c.rt = defaultTransport()
+		t := NewTransport()
+		if opts.MaxIdleConns > 0 {
+			t.MaxIdleConns, t.MaxIdleConnsPerHost = opts.MaxIdleConns, opts.MaxIdleConns
+		}
+		c.rt = t
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -87,13 +95,17 @@ func New(apiURL string, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// NewTransport returns a transport tuned for many users talking to one wiki
-// host: keep-alive connections are reused across all sessions.
+// NewTransport returns the default transport: net/http's own (so HTTP/2,
+// gzip and a proxy from the environment), its connections shared by every
+// user of the one wiki host. Its timeouts bound each stage of a call even
+// when the caller's context allows longer, so that a host that does not
+// answer holds no caller for long.
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = DefaultMaxIdleConns
 	t.MaxIdleConnsPerHost = DefaultMaxIdleConns
 	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 30 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	return t
@@ -125,31 +137,19 @@ func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc
 type Session struct {
 	c   *Client
 	jar *Jar
+	hc  http.Client
 }
 
 // NewSession starts a session from saved cookies (nil for a new one).
 func (c *Client) NewSession(cookies []Cookie) *Session {
-	return &Session{c: c, jar: NewJar(cookies)}
+	jar := NewJar(cookies)
+	return &Session{c: c, jar: jar, hc: http.Client{Transport: c.rt, Jar: jar, CheckRedirect: noRedirect}}
 }
 
-// do sends req in this session: the session's cookies go with it, and the
-// ones the wiki sets are kept. That is http.Client with a cookie jar and
-// redirects not followed (the API never redirects a well-formed request;
-// following one could carry a POST body somewhere else), without the
-// copies of each request http.Client makes for redirects.
-func (s *Session) do(req *http.Request) (*http.Response, error) {
-	for _, c := range s.jar.Cookies(req.URL) {
-		req.AddCookie(c)
-	}
-	resp, err := s.c.rt.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if cs := resp.Cookies(); len(cs) > 0 {
-		s.jar.SetCookies(req.URL, cs)
-	}
-	return resp, nil
-}
+// noRedirect hands a redirect back as the answer: the API never redirects a
+// well-formed request, and following one could carry a POST body, password
+// included, somewhere else.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Client returns the client the session belongs to.
 func (s *Session) Client() *Client { return s.c }
@@ -216,7 +216,7 @@ func (s *Session) call(ctx context.Context, post bool, params url.Values, out an
 	req.Header.Set("User-Agent", s.c.ua)
 	req.Header.Set("Accept", "application/json")
 
-	resp, err := s.do(req)
+	resp, err := s.hc.Do(req)
 	if err != nil {
 		return &TransportError{Action: action, Err: err}
 	}

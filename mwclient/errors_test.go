@@ -184,6 +184,8 @@ func TestResponseErrors(t *testing.T) {
 	}
 }
 
+// TestRedirectNotFollowed: a redirect from the API is an error, and neither
+// a read nor a POST, password included, goes where it points.
 func TestRedirectNotFollowed(t *testing.T) {
 	var elsewhere atomic.Int32
 	other := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -191,17 +193,30 @@ func TestRedirectNotFollowed(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(cannedPass))
 	}))
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
-	}))
-	s := newSession(t, srv.URL+"/api.php", Options{})
-	_, err := s.ClientLogin(context.Background(), LoginParams{Token: "t", ReturnURL: "https://app.example/", Fields: map[string][]string{"password": {"pw"}}})
-	var he *HTTPError
-	if !errors.As(err, &he) || he.StatusCode != http.StatusTemporaryRedirect {
-		t.Fatalf("err = %#v, want *HTTPError 307", err)
+	ctx := context.Background()
+	calls := map[string]func(*Session) error{
+		"GET": func(s *Session) error { _, err := s.UserInfo(ctx, AssertNone); return err },
+		"POST": func(s *Session) error {
+			_, err := s.ClientLogin(ctx, LoginParams{Token: "t", ReturnURL: "https://app.example/", Fields: map[string][]string{"password": {"pw"}}})
+			return err
+		},
 	}
-	if n := elsewhere.Load(); n != 0 {
-		t.Fatalf("the redirect was followed (%d requests elsewhere)", n)
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for method, call := range calls {
+			t.Run(fmt.Sprint(method, code), func(t *testing.T) {
+				srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, other.URL+"/steal", code)
+				}))
+				err := call(newSession(t, srv.URL+"/api.php", Options{}))
+				var he *HTTPError
+				if !errors.As(err, &he) || he.StatusCode != code {
+					t.Fatalf("err = %#v, want *HTTPError %d", err, code)
+				}
+				if n := elsewhere.Load(); n != 0 {
+					t.Fatalf("the redirect was followed (%d requests elsewhere)", n)
+				}
+			})
+		}
 	}
 }
 
