@@ -8,7 +8,6 @@
 package mwclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -176,7 +175,7 @@ func WithHeader(ctx context.Context, key, value string) context.Context {
 // call sends one API request and decodes the JSON answer into out. Values
 // go in a POST body when post is true (always for secrets), else in the
 // query string.
-func (s *Session) call(ctx context.Context, post bool, params url.Values, out any) (err error) {
+func (s *Session) call(ctx context.Context, post bool, params url.Values, out answer) (err error) {
 	action := params.Get("action")
 	if s.c.observe != nil {
 		label := action
@@ -236,7 +235,7 @@ func (s *Session) call(ctx context.Context, post bool, params url.Values, out an
 }
 
 // envelope is what every formatversion=2 answer may carry besides its module
-// data.
+// data. Each call's result type embeds it, so that one parse reads both.
 type envelope struct {
 	Errors []struct {
 		Code   string `json:"code"`
@@ -251,37 +250,30 @@ type envelope struct {
 	} `json:"error"`
 }
 
-func decode(contentType string, body []byte, out any) error {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "text/javascript" {
-		return &DecodeError{ContentType: contentType, Err: fmt.Errorf("unexpected media type %q", mt)}
+// answer is a call's result: module data beside an embedded envelope.
+type answer interface{ apiError() error }
+
+func (e *envelope) apiError() error {
+	if len(e.Errors) > 0 {
+		return &APIError{Code: e.Errors[0].Code, Text: e.Errors[0].Text, Module: e.Errors[0].Module}
 	}
-	// An answer in which `"error` (nor a \u escape that could spell it)
-	// never occurs has no "errors" or "error" member: one parse instead of
-	// two for nearly every answer. json.Unmarshal checks the whole body
-	// either way.
-	if bytes.Contains(body, []byte(`"error`)) || bytes.Contains(body, []byte(`\u`)) {
-		if err := envelopeError(contentType, body); err != nil {
-			return err
-		}
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return &DecodeError{ContentType: contentType, Err: err}
+	if e.Error != nil && e.Error.Code != "" {
+		return &APIError{Code: e.Error.Code, Text: e.Error.Info}
 	}
 	return nil
 }
 
-// envelopeError returns the error an answer's envelope reports, if any.
-func envelopeError(contentType string, body []byte) error {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+func decode(contentType string, body []byte, out answer) error {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "text/javascript" {
+		return &DecodeError{ContentType: contentType, Err: fmt.Errorf("unexpected media type %q", mt)}
+	}
+	err := json.Unmarshal(body, out)
+	// The wiki's own error says more than module data that did not fit.
+	if aerr := out.apiError(); aerr != nil {
+		return aerr
+	}
+	if err != nil {
 		return &DecodeError{ContentType: contentType, Err: err}
-	}
-	if len(env.Errors) > 0 {
-		e := env.Errors[0]
-		return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
-	}
-	if env.Error != nil && env.Error.Code != "" {
-		return &APIError{Code: env.Error.Code, Text: env.Error.Info}
 	}
 	return nil
 }

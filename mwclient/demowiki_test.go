@@ -162,7 +162,7 @@ func TestDemoRefusesSecretsInURL(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
-			var out map[string]any
+			var out envelope
 			err = decode(resp.Header.Get("Content-Type"), body, &out)
 			var ae *APIError
 			if !errors.As(err, &ae) || ae.Code != tt.want {
