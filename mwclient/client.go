@@ -10,7 +10,6 @@ package mwclient
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -276,13 +275,4 @@ func decode(contentType string, body []byte, out answer) error {
 		return &DecodeError{ContentType: contentType, Err: err}
 	}
 	return nil
-}
-
-// IsUnavailable reports whether err means the wiki could not be reached or
-// did not answer as an API (as opposed to answering with an API error).
-func IsUnavailable(err error) bool {
-	var te *TransportError
-	var he *HTTPError
-	var de *DecodeError
-	return errors.As(err, &te) || errors.As(err, &he) || errors.As(err, &de)
 }
