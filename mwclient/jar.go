@@ -22,16 +22,17 @@ type Cookie struct {
 	HttpOnly bool      `json:"httpOnly,omitempty"`
 }
 
-// Jar is the cookie jar of one wiki session. A Client only ever talks to one
-// host, so the jar keys cookies by name and path and ignores domains. It is
-// safe for concurrent use.
+// Jar is the http.CookieJar of one wiki session, kept instead of
+// net/http/cookiejar because its cookies can be saved between requests and
+// restored. A Client only ever talks to one host, so the jar keys cookies by
+// name and path and ignores domains. It is safe for concurrent use.
 type Jar struct {
 	mu      sync.Mutex
 	cookies []Cookie
 	now     func() time.Time
 }
 
-// NewJar returns a jar holding a copy of cookies, as saved by Cookies.
+// NewJar returns a jar holding a copy of cookies, as returned by Saved.
 func NewJar(cookies []Cookie) *Jar {
 	j := &Jar{now: time.Now}
 	j.cookies = append(j.cookies, cookies...)
