@@ -24,6 +24,7 @@ func (s *Session) CSRFToken(ctx context.Context) (string, error) {
 
 func (s *Session) token(ctx context.Context, typ string) (string, error) {
 	var r struct {
+		envelope
 		Query struct {
 			Tokens map[string]string `json:"tokens"`
 		} `json:"query"`
@@ -70,6 +71,7 @@ func (s *Session) AuthManagerInfo(ctx context.Context, q InfoQuery) (*AuthManage
 		p.Set("uselang", q.Lang)
 	}
 	var r struct {
+		envelope
 		Query struct {
 			AuthManagerInfo *AuthManagerInfo  `json:"authmanagerinfo"`
 			Tokens          map[string]string `json:"tokens"`
@@ -138,6 +140,7 @@ func (s *Session) ClientLogin(ctx context.Context, lp LoginParams) (*LoginResult
 		p.Set("uselang", lp.Lang)
 	}
 	var r struct {
+		envelope
 		ClientLogin *LoginResult `json:"clientlogin"`
 	}
 	if err := s.call(ctx, true, p, &r); err != nil {
@@ -167,6 +170,7 @@ func (s *Session) UserInfo(ctx context.Context, assert Assert) (*UserInfo, error
 		p.Set("assert", string(assert))
 	}
 	var r struct {
+		envelope
 		Query struct {
 			UserInfo *UserInfo `json:"userinfo"`
 		} `json:"query"`
@@ -186,7 +190,7 @@ func (s *Session) Logout(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var r json.RawMessage
+	var r envelope
 	return s.call(ctx, true, url.Values{"action": {"logout"}, "token": {tok}}, &r)
 }
 
@@ -199,6 +203,7 @@ func (s *Session) BotLogin(ctx context.Context, name, password string) (string, 
 		return "", err
 	}
 	var r struct {
+		envelope
 		Login struct {
 			Result   string          `json:"result"`
 			Reason   json.RawMessage `json:"reason"`
@@ -246,6 +251,7 @@ func (e errMissing) Error() string { return "missing " + string(e) }
 // answers as an API at all.
 func (c *Client) Ping(ctx context.Context) error {
 	var r struct {
+		envelope
 		Query struct {
 			General struct {
 				SiteName string `json:"sitename"`
@@ -277,7 +283,7 @@ func (s *Session) Image(ctx context.Context, ref string) (contentType string, bo
 		return "", nil, err
 	}
 	req.Header.Set("User-Agent", s.c.ua)
-	resp, err := s.do(req)
+	resp, err := s.hc.Do(req)
 	if err != nil {
 		return "", nil, &TransportError{Action: "image", Err: err}
 	}

@@ -8,6 +8,7 @@ func BenchmarkDecodeLoginResult(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var out struct {
+			envelope
 			ClientLogin *LoginResult `json:"clientlogin"`
 		}
 		if err := decode("application/json; charset=utf-8", body, &out); err != nil {

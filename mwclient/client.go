@@ -3,15 +3,13 @@
 // action=login with bot passwords, meta=userinfo and action=logout.
 //
 // A Client holds what all users share (the API URL, the HTTP transport and
-// its connection pool); a Session is one wiki session, a Client plus a cookie
+// its connections); a Session is one wiki session, a Client plus a cookie
 // jar that can be saved and restored between requests.
 package mwclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -26,8 +24,10 @@ import (
 const (
 	DefaultTimeout          = 15 * time.Second
 	DefaultMaxResponseBytes = 4 << 20
-	// DefaultMaxIdleConns is how many idle connections to the wiki are kept
-	// for reuse.
+	// DefaultMaxIdleConns is how many idle connections to the wiki the
+	// default transport keeps: every user's calls go to one host, so the
+	// per-host limit of net/http (2) would close most of them after each
+	// burst and reconnect, TLS handshake included.
 	DefaultMaxIdleConns = 256
 )
 
@@ -37,11 +37,13 @@ type Options struct {
 	// a name, a version and a way to reach the operator:
 	// "mwlogin/1.0 (https://tool.example; ops@example.org) mwclient".
 	UserAgent string
-	// Transport is shared by every Session. nil means the default: kept
-	// HTTP/1.1 connections to the wiki, each call written and read in the
-	// calling goroutine (pool.go), with NewTransport for what that does not
-	// handle (a proxy from the environment).
+	// Transport is shared by every Session. nil means NewTransport, with
+	// MaxIdleConns applied.
 	Transport http.RoundTripper
+	// MaxIdleConns bounds the idle connections the default transport keeps
+	// to the wiki (DefaultMaxIdleConns if zero). It has no effect on a
+	// Transport given here.
+	MaxIdleConns int
 	// Timeout bounds each call whose context has no earlier deadline.
 	Timeout time.Duration
 	// MaxResponseBytes bounds a response body.
@@ -76,7 +78,11 @@ func New(apiURL string, opts Options) (*Client, error) {
 		c.ua = "mwlogin-mwclient/0.1 (https://github.com/mwlogin/mwlogin)"
 	}
 	if c.rt == nil {
-		c.rt = defaultTransport()
+		t := NewTransport()
+		if opts.MaxIdleConns > 0 {
+			t.MaxIdleConns, t.MaxIdleConnsPerHost = opts.MaxIdleConns, opts.MaxIdleConns
+		}
+		c.rt = t
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -87,13 +93,17 @@ func New(apiURL string, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// NewTransport returns a transport tuned for many users talking to one wiki
-// host: keep-alive connections are reused across all sessions.
+// NewTransport returns the default transport: net/http's own (so HTTP/2,
+// gzip and a proxy from the environment), its connections shared by every
+// user of the one wiki host. Its timeouts bound each stage of a call even
+// when the caller's context allows longer, so that a host that does not
+// answer holds no caller for long.
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = DefaultMaxIdleConns
 	t.MaxIdleConnsPerHost = DefaultMaxIdleConns
 	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 30 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	return t
@@ -125,31 +135,19 @@ func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc
 type Session struct {
 	c   *Client
 	jar *Jar
+	hc  http.Client
 }
 
 // NewSession starts a session from saved cookies (nil for a new one).
 func (c *Client) NewSession(cookies []Cookie) *Session {
-	return &Session{c: c, jar: NewJar(cookies)}
+	jar := NewJar(cookies)
+	return &Session{c: c, jar: jar, hc: http.Client{Transport: c.rt, Jar: jar, CheckRedirect: noRedirect}}
 }
 
-// do sends req in this session: the session's cookies go with it, and the
-// ones the wiki sets are kept. That is http.Client with a cookie jar and
-// redirects not followed (the API never redirects a well-formed request;
-// following one could carry a POST body somewhere else), without the
-// copies of each request http.Client makes for redirects.
-func (s *Session) do(req *http.Request) (*http.Response, error) {
-	for _, c := range s.jar.Cookies(req.URL) {
-		req.AddCookie(c)
-	}
-	resp, err := s.c.rt.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if cs := resp.Cookies(); len(cs) > 0 {
-		s.jar.SetCookies(req.URL, cs)
-	}
-	return resp, nil
-}
+// noRedirect hands a redirect back as the answer: the API never redirects a
+// well-formed request, and following one could carry a POST body, password
+// included, somewhere else.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Client returns the client the session belongs to.
 func (s *Session) Client() *Client { return s.c }
@@ -176,7 +174,7 @@ func WithHeader(ctx context.Context, key, value string) context.Context {
 // call sends one API request and decodes the JSON answer into out. Values
 // go in a POST body when post is true (always for secrets), else in the
 // query string.
-func (s *Session) call(ctx context.Context, post bool, params url.Values, out any) (err error) {
+func (s *Session) call(ctx context.Context, post bool, params url.Values, out answer) (err error) {
 	action := params.Get("action")
 	if s.c.observe != nil {
 		label := action
@@ -216,7 +214,7 @@ func (s *Session) call(ctx context.Context, post bool, params url.Values, out an
 	req.Header.Set("User-Agent", s.c.ua)
 	req.Header.Set("Accept", "application/json")
 
-	resp, err := s.do(req)
+	resp, err := s.hc.Do(req)
 	if err != nil {
 		return &TransportError{Action: action, Err: err}
 	}
@@ -236,7 +234,7 @@ func (s *Session) call(ctx context.Context, post bool, params url.Values, out an
 }
 
 // envelope is what every formatversion=2 answer may carry besides its module
-// data.
+// data. Each call's result type embeds it, so that one parse reads both.
 type envelope struct {
 	Errors []struct {
 		Code   string `json:"code"`
@@ -251,46 +249,30 @@ type envelope struct {
 	} `json:"error"`
 }
 
-func decode(contentType string, body []byte, out any) error {
+// answer is a call's result: module data beside an embedded envelope.
+type answer interface{ apiError() error }
+
+func (e *envelope) apiError() error {
+	if len(e.Errors) > 0 {
+		return &APIError{Code: e.Errors[0].Code, Text: e.Errors[0].Text, Module: e.Errors[0].Module}
+	}
+	if e.Error != nil && e.Error.Code != "" {
+		return &APIError{Code: e.Error.Code, Text: e.Error.Info}
+	}
+	return nil
+}
+
+func decode(contentType string, body []byte, out answer) error {
 	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "text/javascript" {
 		return &DecodeError{ContentType: contentType, Err: fmt.Errorf("unexpected media type %q", mt)}
 	}
-	// An answer in which `"error` (nor a \u escape that could spell it)
-	// never occurs has no "errors" or "error" member: one parse instead of
-	// two for nearly every answer. json.Unmarshal checks the whole body
-	// either way.
-	if bytes.Contains(body, []byte(`"error`)) || bytes.Contains(body, []byte(`\u`)) {
-		if err := envelopeError(contentType, body); err != nil {
-			return err
-		}
+	err := json.Unmarshal(body, out)
+	// The wiki's own error says more than module data that did not fit.
+	if aerr := out.apiError(); aerr != nil {
+		return aerr
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err != nil {
 		return &DecodeError{ContentType: contentType, Err: err}
 	}
 	return nil
-}
-
-// envelopeError returns the error an answer's envelope reports, if any.
-func envelopeError(contentType string, body []byte) error {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return &DecodeError{ContentType: contentType, Err: err}
-	}
-	if len(env.Errors) > 0 {
-		e := env.Errors[0]
-		return &APIError{Code: e.Code, Text: e.Text, Module: e.Module}
-	}
-	if env.Error != nil && env.Error.Code != "" {
-		return &APIError{Code: env.Error.Code, Text: env.Error.Info}
-	}
-	return nil
-}
-
-// IsUnavailable reports whether err means the wiki could not be reached or
-// did not answer as an API (as opposed to answering with an API error).
-func IsUnavailable(err error) bool {
-	var te *TransportError
-	var he *HTTPError
-	var de *DecodeError
-	return errors.As(err, &te) || errors.As(err, &he) || errors.As(err, &de)
 }

@@ -340,6 +340,7 @@ func TestDecodeMediaTypes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out struct {
+			envelope
 			ClientLogin *LoginResult `json:"clientlogin"`
 		}
 		err := decode(tt.ct, []byte(cannedPass), &out)
@@ -356,6 +357,7 @@ func TestDecodeMediaTypes(t *testing.T) {
 func TestDecodeAPIErrorFirstWins(t *testing.T) {
 	body := `{"errors":[{"code":"badtoken","text":"Invalid CSRF token.","module":"clientlogin"},{"code":"missingparam","text":"x","module":"main"}],"clientlogin":{"status":"PASS"}}`
 	var out struct {
+		envelope
 		ClientLogin *LoginResult `json:"clientlogin"`
 	}
 	err := decode("application/json", []byte(body), &out)
@@ -363,7 +365,46 @@ func TestDecodeAPIErrorFirstWins(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "badtoken" || ae.Text != "Invalid CSRF token." || ae.Module != "clientlogin" {
 		t.Fatalf("err = %#v, want the first APIError", err)
 	}
-	if out.ClientLogin != nil {
-		t.Error("module data decoded despite the error")
+}
+
+// TestDecodeEnvelope: the error is found in either format, wherever it sits
+// in the answer, and an answer without one decodes.
+func TestDecodeEnvelope(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       *APIError // nil: no error, the PASS decoded
+	}{
+		{"errors", `{"errors":[{"code":"badtoken","text":"Invalid CSRF token.","module":"main"}]}`,
+			&APIError{Code: "badtoken", Text: "Invalid CSRF token.", Module: "main"}},
+		{"bc format", `{"error":{"code":"badtoken","info":"Invalid CSRF token.","*":"See api.php"},"servedby":"mw1"}`,
+			&APIError{Code: "badtoken", Text: "Invalid CSRF token."}},
+		{"after the module data", `{"clientlogin":{"status":"PASS"},"errors":[{"code":"readonly","text":"x","module":"main"}]}`,
+			&APIError{Code: "readonly", Text: "x", Module: "main"}},
+		{"escaped key", `{"\u0065rrors":[{"code":"readonly","text":"x","module":"main"}]}`,
+			&APIError{Code: "readonly", Text: "x", Module: "main"}},
+		{"module data that does not fit", `{"errors":[{"code":"readonly","text":"x","module":"main"}],"clientlogin":"odd"}`,
+			&APIError{Code: "readonly", Text: "x", Module: "main"}},
+		{"empty errors", `{"errors":[],"clientlogin":{"status":"PASS"}}`, nil},
+		{"bc error without a code", `{"error":{},"clientlogin":{"status":"PASS"}}`, nil},
+		{"a member named like one", `{"clientlogin":{"status":"PASS","username":"errors"}}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out struct {
+				envelope
+				ClientLogin *LoginResult `json:"clientlogin"`
+			}
+			err := decode("application/json", []byte(tt.body), &out)
+			if tt.want == nil {
+				if err != nil || out.ClientLogin == nil || out.ClientLogin.Status != StatusPass {
+					t.Fatalf("decode = %v, %+v; want the PASS", err, out.ClientLogin)
+				}
+				return
+			}
+			var ae *APIError
+			if !errors.As(err, &ae) || *ae != *tt.want {
+				t.Fatalf("decode = %#v, want %#v", err, tt.want)
+			}
+		})
 	}
 }

@@ -55,9 +55,6 @@ func TestAPIErrorMatching(t *testing.T) {
 			if ae.Text == "" || !strings.Contains(err.Error(), ae.Code) || !strings.Contains(err.Error(), ae.Text) {
 				t.Errorf("Error() = %q; want code and text", err.Error())
 			}
-			if IsUnavailable(err) {
-				t.Error("IsUnavailable(APIError) = true; the wiki did answer")
-			}
 			// Matching survives wrapping.
 			if !errors.Is(fmt.Errorf("login: %w", err), tt.is) {
 				t.Error("errors.Is fails through fmt.Errorf %w")
@@ -82,9 +79,6 @@ func TestLoginErrorMatching(t *testing.T) {
 	}
 	if errors.Is(ErrBadToken, ErrLoginFailed) {
 		t.Error("an APIError matches a LoginError sentinel")
-	}
-	if IsUnavailable(err) {
-		t.Error("IsUnavailable(LoginError) = true")
 	}
 	if !strings.Contains(err.Error(), "Failed") || !strings.Contains(err.Error(), "Incorrect") {
 		t.Errorf("Error() = %q", err)
@@ -151,8 +145,9 @@ func TestResponseErrors(t *testing.T) {
 			}
 		}},
 		{"one byte too large", 200, "application/json", cannedUserInfo + " ", int64(len(cannedUserInfo)), func(t *testing.T, err error) {
-			if !errors.Is(err, ErrResponseTooLarge) {
-				t.Errorf("err = %#v, want ErrResponseTooLarge", err)
+			var de *DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, ErrResponseTooLarge) {
+				t.Errorf("err = %#v, want *DecodeError wrapping ErrResponseTooLarge", err)
 			}
 		}},
 		{"exactly the limit", 200, "application/json", cannedUserInfo, int64(len(cannedUserInfo)), func(t *testing.T, err error) {
@@ -171,19 +166,16 @@ func TestResponseErrors(t *testing.T) {
 			s := newSession(t, srv.URL+"/w/api.php", Options{MaxResponseBytes: tt.maxBytes})
 			_, err := s.UserInfo(context.Background(), AssertNone)
 			tt.check(t, err)
-			if err != nil {
-				if !IsUnavailable(err) {
-					t.Errorf("IsUnavailable(%v) = false", err)
-				}
-				var ae *APIError
-				if errors.As(err, &ae) {
-					t.Errorf("a non-API answer became an APIError: %v", err)
-				}
+			var ae *APIError
+			if errors.As(err, &ae) {
+				t.Errorf("a non-API answer became an APIError: %v", err)
 			}
 		})
 	}
 }
 
+// TestRedirectNotFollowed: a redirect from the API is an error, and neither
+// a read nor a POST, password included, goes where it points.
 func TestRedirectNotFollowed(t *testing.T) {
 	var elsewhere atomic.Int32
 	other := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -191,17 +183,30 @@ func TestRedirectNotFollowed(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(cannedPass))
 	}))
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
-	}))
-	s := newSession(t, srv.URL+"/api.php", Options{})
-	_, err := s.ClientLogin(context.Background(), LoginParams{Token: "t", ReturnURL: "https://app.example/", Fields: map[string][]string{"password": {"pw"}}})
-	var he *HTTPError
-	if !errors.As(err, &he) || he.StatusCode != http.StatusTemporaryRedirect {
-		t.Fatalf("err = %#v, want *HTTPError 307", err)
+	ctx := context.Background()
+	calls := map[string]func(*Session) error{
+		"GET": func(s *Session) error { _, err := s.UserInfo(ctx, AssertNone); return err },
+		"POST": func(s *Session) error {
+			_, err := s.ClientLogin(ctx, LoginParams{Token: "t", ReturnURL: "https://app.example/", Fields: map[string][]string{"password": {"pw"}}})
+			return err
+		},
 	}
-	if n := elsewhere.Load(); n != 0 {
-		t.Fatalf("the redirect was followed (%d requests elsewhere)", n)
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for method, call := range calls {
+			t.Run(fmt.Sprint(method, code), func(t *testing.T) {
+				srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, other.URL+"/steal", code)
+				}))
+				err := call(newSession(t, srv.URL+"/api.php", Options{}))
+				var he *HTTPError
+				if !errors.As(err, &he) || he.StatusCode != code {
+					t.Fatalf("err = %#v, want *HTTPError %d", err, code)
+				}
+				if n := elsewhere.Load(); n != 0 {
+					t.Fatalf("the redirect was followed (%d requests elsewhere)", n)
+				}
+			})
+		}
 	}
 }
 
@@ -217,9 +222,6 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	if te.Action != "query" || te.Unwrap() == nil {
 		t.Errorf("TransportError = %+v; want action query and a cause", te)
-	}
-	if !IsUnavailable(err) {
-		t.Error("IsUnavailable = false")
 	}
 }
 
@@ -261,7 +263,7 @@ func TestTimeout(t *testing.T) {
 				t.Fatalf("err = %v, want context.DeadlineExceeded", err)
 			}
 			var te *TransportError
-			if !errors.As(err, &te) || !IsUnavailable(err) {
+			if !errors.As(err, &te) {
 				t.Errorf("err = %#v, want a *TransportError", err)
 			}
 		})

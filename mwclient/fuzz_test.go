@@ -24,16 +24,21 @@ func FuzzDecode(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		var login struct {
+			envelope
 			ClientLogin *LoginResult `json:"clientlogin"`
 		}
 		var info struct {
+			envelope
 			Query struct {
 				AuthManagerInfo *AuthManagerInfo  `json:"authmanagerinfo"`
 				Tokens          map[string]string `json:"tokens"`
 			} `json:"query"`
 		}
-		var bare LoginResult // so that Fields and Metadata sit at the top
-		for _, out := range []any{&login, &info, &bare} {
+		var bare struct { // so that Fields and Metadata sit at the top
+			envelope
+			LoginResult
+		}
+		for _, out := range []answer{&login, &info, &bare} {
 			err := decode(ct, body, out)
 			if err == nil {
 				continue

@@ -1,8 +1,6 @@
 package mwclient
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,84 +11,28 @@ import (
 // Cookie is one wiki cookie in a form that can be stored and restored,
 // which net/http/cookiejar does not allow.
 type Cookie struct {
-	Name     string
-	Value    string
-	Path     string
-	Expires  time.Time // zero for a session cookie; whole seconds
-	Secure   bool
-	HttpOnly bool
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	Path  string `json:"path,omitempty"`
+	// Expires is zero for a session cookie. The jar keeps it in whole
+	// seconds and UTC, so that a cookie read back from JSON is equal to the
+	// one saved.
+	Expires  time.Time `json:"expires,omitzero"`
+	Secure   bool      `json:"secure,omitempty"`
+	HttpOnly bool      `json:"httpOnly,omitempty"`
 }
 
-// Cookie flags in the JSON form.
-const (
-	cookieSecure = 1 << iota
-	cookieHTTPOnly
-)
-
-// MarshalJSON writes a cookie as an array, [name, value, path, expires
-// (Unix seconds, 0 for a session cookie), flags (1 Secure, 2 HttpOnly)]:
-// every signed-in user's stored session holds the wiki's cookies, and as
-// arrays they take half the room of objects.
-func (c Cookie) MarshalJSON() ([]byte, error) {
-	var exp int64
-	if !c.Expires.IsZero() {
-		exp = c.Expires.Unix()
-	}
-	flags := 0
-	if c.Secure {
-		flags |= cookieSecure
-	}
-	if c.HttpOnly {
-		flags |= cookieHTTPOnly
-	}
-	return json.Marshal([5]any{c.Name, c.Value, c.Path, exp, flags})
-}
-
-// UnmarshalJSON reads the array form, or an object with the field names.
-func (c *Cookie) UnmarshalJSON(data []byte) error {
-	if len(data) == 0 || data[0] != '[' {
-		type object Cookie // without these methods
-		return json.Unmarshal(data, (*object)(c))
-	}
-	var a []any
-	if err := json.Unmarshal(data, &a); err != nil {
-		return err
-	}
-	name, ok1 := elem[string](a, 0)
-	value, ok2 := elem[string](a, 1)
-	path, ok3 := elem[string](a, 2)
-	exp, ok4 := elem[float64](a, 3)
-	flags, ok5 := elem[float64](a, 4)
-	if len(a) != 5 || !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
-		return fmt.Errorf("mwclient: a cookie must be [name, value, path, expires, flags], not %s", data)
-	}
-	*c = Cookie{Name: name, Value: value, Path: path,
-		Secure: int(flags)&cookieSecure != 0, HttpOnly: int(flags)&cookieHTTPOnly != 0}
-	if exp != 0 {
-		c.Expires = time.Unix(int64(exp), 0).UTC()
-	}
-	return nil
-}
-
-func elem[T any](a []any, i int) (T, bool) {
-	var zero T
-	if i >= len(a) {
-		return zero, false
-	}
-	v, ok := a[i].(T)
-	return v, ok
-}
-
-// Jar is the cookie jar of one wiki session. A Client only ever talks to one
-// host, so the jar keys cookies by name and path and ignores domains. It is
-// safe for concurrent use.
+// Jar is the http.CookieJar of one wiki session, kept instead of
+// net/http/cookiejar because its cookies can be saved between requests and
+// restored. A Client only ever talks to one host, so the jar keys cookies by
+// name and path and ignores domains. It is safe for concurrent use.
 type Jar struct {
 	mu      sync.Mutex
 	cookies []Cookie
 	now     func() time.Time
 }
 
-// NewJar returns a jar holding a copy of cookies, as saved by Cookies.
+// NewJar returns a jar holding a copy of cookies, as returned by Saved.
 func NewJar(cookies []Cookie) *Jar {
 	j := &Jar{now: time.Now}
 	j.cookies = append(j.cookies, cookies...)
@@ -112,9 +54,9 @@ func (j *Jar) SetCookies(_ *url.URL, cookies []*http.Cookie) {
 			c.Expires = now.Add(-time.Second)
 		case hc.MaxAge > 0:
 			// Whole seconds, as HTTP has them: shorter when stored.
-			c.Expires = now.Add(time.Duration(hc.MaxAge) * time.Second).Truncate(time.Second)
+			c.Expires = now.Add(time.Duration(hc.MaxAge) * time.Second).Truncate(time.Second).UTC()
 		case !hc.Expires.IsZero():
-			c.Expires = hc.Expires
+			c.Expires = hc.Expires.Truncate(time.Second).UTC()
 		}
 		j.put(c, now)
 	}

@@ -357,38 +357,67 @@ func BenchmarkJar(b *testing.B) {
 
 func TestCookieJSON(t *testing.T) {
 	exp := time.Date(2027, 5, 22, 12, 0, 0, 0, time.UTC)
-	for _, c := range []Cookie{
-		{Name: "enwiki_session", Value: "abc\"\\<>", Path: "/", HttpOnly: true, Secure: true},
-		{Name: "enwikiUserID", Value: "12345", Path: "/w", Expires: exp},
-		{Name: "x", Value: ""},
+	for _, tt := range []struct {
+		c    Cookie
+		want string
+	}{
+		{Cookie{Name: "enwiki_session", Value: "abc\"\\<>", Path: "/", HttpOnly: true, Secure: true},
+			`{"name":"enwiki_session","value":"abc\"\\\u003c\u003e","path":"/","secure":true,"httpOnly":true}`},
+		{Cookie{Name: "enwikiUserID", Value: "12345", Path: "/w", Expires: exp},
+			`{"name":"enwikiUserID","value":"12345","path":"/w","expires":"2027-05-22T12:00:00Z"}`},
+		{Cookie{Name: "x", Value: ""}, `{"name":"x","value":""}`},
 	} {
-		b, err := json.Marshal(c)
+		b, err := json.Marshal(tt.c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b[0] != '[' {
-			t.Fatalf("not the compact form: %s", b)
+		if string(b) != tt.want {
+			t.Errorf("Marshal(%+v) = %s, want %s", tt.c, b, tt.want)
 		}
 		var back Cookie
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatal(err)
 		}
-		if back != c {
-			t.Fatalf("round trip: %+v became %+v (%s)", c, back, b)
+		if back != tt.c {
+			t.Errorf("round trip: %+v became %+v (%s)", tt.c, back, b)
 		}
 	}
-	// The object form, as stored before the compact one.
+	// Entries written before the JSON names were set (Go's field names).
 	var old Cookie
-	if err := json.Unmarshal([]byte(`{"name":"s","value":"v","path":"/","expires":"2027-05-22T12:00:00Z","httpOnly":true}`), &old); err != nil {
+	if err := json.Unmarshal([]byte(`{"Name":"s","Value":"v","Path":"/","Expires":"2027-05-22T12:00:00Z","Secure":false,"HttpOnly":true}`), &old); err != nil {
 		t.Fatal(err)
 	}
 	if old != (Cookie{Name: "s", Value: "v", Path: "/", Expires: exp, HttpOnly: true}) {
-		t.Fatalf("object form read as %+v", old)
+		t.Errorf("field names read as %+v", old)
 	}
-	for _, bad := range []string{`[]`, `["a","b","/",0]`, `["a",1,"/",0,0]`, `["a","b","/","soon",0]`, `["a","b","/",0,0,0]`} {
-		var c Cookie
-		if err := json.Unmarshal([]byte(bad), &c); err == nil {
-			t.Fatalf("%s was accepted as %+v", bad, c)
-		}
+	// One format: the array form of earlier versions is refused, not
+	// misread.
+	var c Cookie
+	if err := json.Unmarshal([]byte(`["s","v","/",0,2]`), &c); err == nil {
+		t.Errorf("the array form was accepted as %+v", c)
+	}
+}
+
+// TestJarSavedJSON: cookies the wiki set come back equal from their JSON,
+// whatever the server's time zone.
+func TestJarSavedJSON(t *testing.T) {
+	t0 := time.Date(2025, 3, 4, 5, 6, 7, 500, time.FixedZone("UTC+1", 3600))
+	j, _ := newJarAt(t0, nil)
+	j.SetCookies(mustURL(t, "https://wiki.example/w/api.php"), []*http.Cookie{
+		{Name: "session", Value: "1", Secure: true, HttpOnly: true},
+		{Name: "maxage", Value: "2", MaxAge: 3600},
+		{Name: "expires", Value: "3", Expires: t0.Add(24 * time.Hour)},
+	})
+	saved := j.Saved()
+	b, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Cookie
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, saved) {
+		t.Fatalf("JSON round trip changed the cookies:\n%+v\n%+v\n%s", saved, back, b)
 	}
 }

@@ -195,7 +195,7 @@ func checkRealAnswer(t *testing.T, name string, body []byte) {
 	default:
 		// A recording this test does not know yet: it must at least be API
 		// JSON (an answer or an API error).
-		var out map[string]any
+		var out envelope
 		err := decode("application/json", body, &out)
 		var ae *APIError
 		if err != nil && !errors.As(err, &ae) {
