@@ -27,9 +27,12 @@ const (
 	cookieLen     = 1 + idLen + secretLen + issuedLen + cookieMACLen
 )
 
-func cookieMAC(key *macKey, name string, body []byte) []byte {
-	var buf [sha256.Size]byte
-	return key.sum(buf[:0], []byte(name), []byte{0}, body)[:cookieMACLen]
+func cookieMAC(key []byte, name string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write(body)
+	return m.Sum(nil)[:cookieMACLen]
 }
 
 // encodeCookie signs a ticket (as a session ID) with the newest key.

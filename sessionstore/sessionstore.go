@@ -48,9 +48,9 @@ type Store struct {
 	backend store.Backend
 	// cookieKeys sign cookies, newest first; legacy reads cookies of
 	// earlier versions.
-	cookieKeys []*macKey
+	cookieKeys [][]byte
 	legacy     []securecookie.Codec
-	csrf       []*macKey // one CSRF MAC key per secret key, newest first
+	csrf       [][]byte // one CSRF MAC key per secret key, newest first
 	options    sessions.Options
 	prefix     string
 	maxAge     time.Duration
@@ -99,12 +99,12 @@ func New(cfg Config) (*Store, error) {
 		if len(k) < MinKeyLen {
 			return nil, fmt.Errorf("sessionstore: secret key %d is %d bytes; at least %d are needed", i+1, len(k), MinKeyLen)
 		}
-		s.cookieKeys = append(s.cookieKeys, newMACKey(derive(k, "cookie-ticket")))
+		s.cookieKeys = append(s.cookieKeys, derive(k, "cookie-ticket"))
 		sc := securecookie.New(derive(k, "cookie-hash"), derive(k, "cookie-block"))
 		sc.MaxAge(int(cfg.MaxAge / time.Second))
 		sc.SetSerializer(securecookie.NopEncoder{})
 		s.legacy = append(s.legacy, sc)
-		s.csrf = append(s.csrf, newMACKey(derive(k, "csrf")))
+		s.csrf = append(s.csrf, derive(k, "csrf"))
 	}
 	return s, nil
 }
@@ -247,9 +247,10 @@ func (s *Store) CheckCSRF(sess *sessions.Session, token string) bool {
 	return false
 }
 
-func csrfMAC(key *macKey, id string) string {
-	var buf [sha256.Size]byte
-	return base64.RawURLEncoding.EncodeToString(key.sum(buf[:0], []byte(id))[:24])
+func csrfMAC(key []byte, id string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
 
 type ticket struct {
