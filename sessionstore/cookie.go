@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"time"
-
-	"github.com/gorilla/securecookie"
 )
 
 // The cookie's value is the ticket, when it was issued, and a MAC over
@@ -18,8 +16,7 @@ import (
 // The ticket needs no encryption: it is random, and whoever holds the
 // cookie holds the session either way. Signing it keeps made-up tickets
 // from reaching the backend, and the issue time lets a cookie expire with
-// MaxAge. (Earlier versions used gorilla/securecookie, which also encrypts;
-// their cookies are still read.)
+// MaxAge.
 const (
 	cookieVersion = 1
 	issuedLen     = 8
@@ -53,9 +50,6 @@ func (s *Store) encodeCookie(name, id string, now time.Time) (string, bool) {
 // decodeCookie returns the ticket a cookie carries, if any key signed it
 // and it is not older than the store's MaxAge.
 func (s *Store) decodeCookie(name, value string, now time.Time) (ticket, bool) {
-	if base64.RawURLEncoding.DecodedLen(len(value)) != cookieLen {
-		return s.decodeLegacyCookie(name, value)
-	}
 	b, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil || len(b) != cookieLen || b[0] != cookieVersion {
 		return ticket{}, false
@@ -76,14 +70,4 @@ func (s *Store) decodeCookie(name, value string, now time.Time) (ticket, bool) {
 		return ticket{}, false
 	}
 	return ticket{id: body[1 : 1+idLen], secret: body[1+idLen : 1+idLen+secretLen]}, true
-}
-
-// decodeLegacyCookie reads a cookie written by gorilla/securecookie, as
-// earlier versions did, so that an upgrade signs nobody out.
-func (s *Store) decodeLegacyCookie(name, value string) (ticket, bool) {
-	var raw []byte
-	if securecookie.DecodeMulti(name, value, &raw, s.legacy...) != nil {
-		return ticket{}, false
-	}
-	return parseTicket(string(raw))
 }

@@ -30,7 +30,6 @@ import (
 	"time"
 
 	ginsessions "github.com/gin-contrib/sessions"
-	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
 	"github.com/mwlogin/mwlogin/store"
@@ -45,12 +44,9 @@ const (
 
 // Store implements ginsessions.Store over a store.Backend.
 type Store struct {
-	backend store.Backend
-	// cookieKeys sign cookies, newest first; legacy reads cookies of
-	// earlier versions.
-	cookieKeys [][]byte
-	legacy     []securecookie.Codec
-	csrf       [][]byte // one CSRF MAC key per secret key, newest first
+	backend    store.Backend
+	cookieKeys [][]byte // newest first, as Config.Keys
+	csrf       [][]byte // newest first, as Config.Keys
 	options    sessions.Options
 	prefix     string
 	maxAge     time.Duration
@@ -100,10 +96,6 @@ func New(cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("sessionstore: secret key %d is %d bytes; at least %d are needed", i+1, len(k), MinKeyLen)
 		}
 		s.cookieKeys = append(s.cookieKeys, derive(k, "cookie-ticket"))
-		sc := securecookie.New(derive(k, "cookie-hash"), derive(k, "cookie-block"))
-		sc.MaxAge(int(cfg.MaxAge / time.Second))
-		sc.SetSerializer(securecookie.NopEncoder{})
-		s.legacy = append(s.legacy, sc)
 		s.csrf = append(s.csrf, derive(k, "csrf"))
 	}
 	return s, nil
