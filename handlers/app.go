@@ -5,7 +5,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"html/template"
@@ -30,11 +29,6 @@ import (
 	"github.com/mwlogin/mwlogin/store"
 	"github.com/mwlogin/mwlogin/templates"
 )
-
-func init() {
-	gob.Register(&flow.State{})
-	gob.Register(&flow.User{})
-}
 
 // Options configure the login app.
 type Options struct {
@@ -116,13 +110,6 @@ const (
 	maxFormBytes           = 64 << 10
 )
 
-// SessionValues are the values the app keeps in its sessions, by key and
-// type, as sessionstore.Config.JSONValues takes them (for tools that
-// measure or inspect the store as the app fills it).
-func SessionValues() map[string]any {
-	return map[string]any{keyFlow: &flow.State{}, keyUser: &flow.User{}, keyReturnTo: ""}
-}
-
 // App is a mounted login app.
 type App struct {
 	opts     Options
@@ -199,8 +186,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 		Keys:      opts.Keys,
 		MaxAge:    opts.SessionLifetime,
 		KeyPrefix: "mwlogin:",
-		// JSON is quicker and smaller than gob for these values.
-		JSONValues: SessionValues(),
+		Codec:     sessionCodec{},
 		Options: sessions.Options{Path: cookiePath, HttpOnly: true, Secure: !opts.InsecureCookies,
 			SameSite: http.SameSiteLaxMode},
 	})

@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -467,11 +468,22 @@ func TestInstancesRedisHoldsNoSecrets(t *testing.T) {
 func codecStore(t *testing.T, keys ...[]byte) *sessionstore.Store {
 	t.Helper()
 	st, err := sessionstore.New(sessionstore.Config{Backend: store.NewMemory(), Keys: keys, MaxAge: time.Hour,
-		Options: sessions.Options{Path: instPrefix}})
+		Options: sessions.Options{Path: instPrefix}, Codec: noValues{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// noValues is the codec of a store that keeps no values.
+type noValues struct{}
+
+func (noValues) Encode(map[any]any) ([]byte, error) {
+	return nil, errors.New("codecStore keeps no values")
+}
+
+func (noValues) Decode([]byte) (map[any]any, error) {
+	return nil, errors.New("codecStore keeps no values")
 }
 
 // ticketOf returns the ticket a cookie value carries if it verifies under

@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"time"
-
-	"github.com/gorilla/securecookie"
 )
 
 // The cookie's value is the ticket, when it was issued, and a MAC over
@@ -18,8 +16,7 @@ import (
 // The ticket needs no encryption: it is random, and whoever holds the
 // cookie holds the session either way. Signing it keeps made-up tickets
 // from reaching the backend, and the issue time lets a cookie expire with
-// MaxAge. (Earlier versions used gorilla/securecookie, which also encrypts;
-// their cookies are still read.)
+// MaxAge.
 const (
 	cookieVersion = 1
 	issuedLen     = 8
@@ -27,9 +24,12 @@ const (
 	cookieLen     = 1 + idLen + secretLen + issuedLen + cookieMACLen
 )
 
-func cookieMAC(key *macKey, name string, body []byte) []byte {
-	var buf [sha256.Size]byte
-	return key.sum(buf[:0], []byte(name), []byte{0}, body)[:cookieMACLen]
+func cookieMAC(key []byte, name string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write(body)
+	return m.Sum(nil)[:cookieMACLen]
 }
 
 // encodeCookie signs a ticket (as a session ID) with the newest key.
@@ -50,9 +50,6 @@ func (s *Store) encodeCookie(name, id string, now time.Time) (string, bool) {
 // decodeCookie returns the ticket a cookie carries, if any key signed it
 // and it is not older than the store's MaxAge.
 func (s *Store) decodeCookie(name, value string, now time.Time) (ticket, bool) {
-	if base64.RawURLEncoding.DecodedLen(len(value)) != cookieLen {
-		return s.decodeLegacyCookie(name, value)
-	}
 	b, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil || len(b) != cookieLen || b[0] != cookieVersion {
 		return ticket{}, false
@@ -73,14 +70,4 @@ func (s *Store) decodeCookie(name, value string, now time.Time) (ticket, bool) {
 		return ticket{}, false
 	}
 	return ticket{id: body[1 : 1+idLen], secret: body[1+idLen : 1+idLen+secretLen]}, true
-}
-
-// decodeLegacyCookie reads a cookie written by gorilla/securecookie, as
-// earlier versions did, so that an upgrade signs nobody out.
-func (s *Store) decodeLegacyCookie(name, value string) (ticket, bool) {
-	var raw []byte
-	if securecookie.DecodeMulti(name, value, &raw, s.legacy...) != nil {
-		return ticket{}, false
-	}
-	return parseTicket(string(raw))
 }

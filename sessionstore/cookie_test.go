@@ -1,34 +1,11 @@
 package sessionstore
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
-	"github.com/gorilla/securecookie"
-
 	"github.com/mwlogin/mwlogin/store"
 )
-
-// A cookie written by an earlier version (gorilla/securecookie) still opens
-// its session, and the next save writes the current form.
-func TestLegacyCookieStillOpens(t *testing.T) {
-	s := newStore(t, store.NewMemory(), keyNew)
-	id, _ := newSaved(t, s, map[any]any{"user": "Alice"})
-	legacy, err := securecookie.EncodeMulti(cookieName, []byte(id), s.legacy...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := request(&http.Cookie{Name: cookieName, Value: legacy})
-	sess := get(t, s, r)
-	if sess.IsNew || sess.ID != id || sess.Values["user"] != "Alice" {
-		t.Fatalf("legacy cookie: IsNew=%v ID match=%v values=%v", sess.IsNew, sess.ID == id, sess.Values)
-	}
-	c := save(t, s, r, sess)
-	if got, ok := s.decodeCookie(cookieName, c.Value, time.Now()); !ok || got.String() != id || c.Value == legacy {
-		t.Fatal("the save after a legacy cookie did not write the current form")
-	}
-}
 
 func TestCookieAgeAndName(t *testing.T) {
 	s := newStore(t, store.NewMemory(), keyNew) // MaxAge one hour

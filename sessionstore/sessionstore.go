@@ -10,7 +10,6 @@
 package sessionstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -19,18 +18,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/gob"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
-	"slices"
-	"strings"
 	"time"
 
 	ginsessions "github.com/gin-contrib/sessions"
-	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
 	"github.com/mwlogin/mwlogin/store"
@@ -45,16 +38,13 @@ const (
 
 // Store implements ginsessions.Store over a store.Backend.
 type Store struct {
-	backend store.Backend
-	// cookieKeys sign cookies, newest first; legacy reads cookies of
-	// earlier versions.
-	cookieKeys []*macKey
-	legacy     []securecookie.Codec
-	csrf       []*macKey // one CSRF MAC key per secret key, newest first
+	backend    store.Backend
+	cookieKeys [][]byte // newest first, as Config.Keys
+	csrf       [][]byte // newest first, as Config.Keys
 	options    sessions.Options
 	prefix     string
 	maxAge     time.Duration
-	json       *jsonLayout
+	codec      Codec
 }
 
 // Config configures a Store.
@@ -68,12 +58,19 @@ type Config struct {
 	// KeyPrefix namespaces the backend keys (instances sharing a Redis).
 	KeyPrefix string
 	Options   sessions.Options
-	// JSONValues names the values, by key and type, that are stored as
-	// JSON instead of gob, such as {"user": &User{}}: a session holding
-	// only those (of exactly those types) is encoded several times faster.
-	// Any other session is encoded with gob, and both are read back
-	// whatever the setting. The types must survive a JSON round trip.
-	JSONValues map[string]any
+	// Codec encodes the sessions' values. Required.
+	Codec Codec
+}
+
+// Codec turns a session's values into the bytes sealed in its entry, and
+// back: the store does not know what a session holds. Encode must fail
+// on a key or value it cannot give back, rather than leave it out, or a
+// session would forget it without a word. Decode returns a map the caller
+// can add to; an entry it rejects is treated as missing, like one that
+// does not decrypt.
+type Codec interface {
+	Encode(values map[any]any) ([]byte, error)
+	Decode(data []byte) (map[any]any, error)
 }
 
 // New returns a Store.
@@ -87,28 +84,22 @@ func New(cfg Config) (*Store, error) {
 	if cfg.MaxAge <= 0 {
 		return nil, errors.New("sessionstore: MaxAge must be positive")
 	}
-	s := &Store{backend: cfg.Backend, options: cfg.Options, prefix: cfg.KeyPrefix, maxAge: cfg.MaxAge}
-	if len(cfg.JSONValues) > 0 {
-		l, err := newJSONLayout(cfg.JSONValues)
-		if err != nil {
-			return nil, err
-		}
-		s.json = l
+	if cfg.Codec == nil {
+		return nil, errors.New("sessionstore: no codec")
 	}
+	s := &Store{backend: cfg.Backend, options: cfg.Options, prefix: cfg.KeyPrefix, maxAge: cfg.MaxAge, codec: cfg.Codec}
 	for i, k := range cfg.Keys {
 		if len(k) < MinKeyLen {
 			return nil, fmt.Errorf("sessionstore: secret key %d is %d bytes; at least %d are needed", i+1, len(k), MinKeyLen)
 		}
-		s.cookieKeys = append(s.cookieKeys, newMACKey(derive(k, "cookie-ticket")))
-		sc := securecookie.New(derive(k, "cookie-hash"), derive(k, "cookie-block"))
-		sc.MaxAge(int(cfg.MaxAge / time.Second))
-		sc.SetSerializer(securecookie.NopEncoder{})
-		s.legacy = append(s.legacy, sc)
-		s.csrf = append(s.csrf, newMACKey(derive(k, "csrf")))
+		s.cookieKeys = append(s.cookieKeys, derive(k, "cookie-ticket"))
+		s.csrf = append(s.csrf, derive(k, "csrf"))
 	}
 	return s, nil
 }
 
+// derive gives each purpose a key of its own, so that a MAC made for one
+// (a cookie) is never accepted for another (a CSRF token).
 func derive(key []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("mwlogin/sessionstore/" + purpose))
@@ -150,7 +141,8 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 }
 
 // rotateKey marks a session whose ID must change at the next Save; its
-// value is the old ID.
+// value is the old ID. Save takes it out before the values reach the
+// Codec, which knows only the caller's keys.
 type rotateKey struct{}
 
 // Rotate gives the request's session a new ID at its next Save and deletes
@@ -247,9 +239,10 @@ func (s *Store) CheckCSRF(sess *sessions.Session, token string) bool {
 	return false
 }
 
-func csrfMAC(key *macKey, id string) string {
-	var buf [sha256.Size]byte
-	return base64.RawURLEncoding.EncodeToString(key.sum(buf[:0], []byte(id))[:24])
+func csrfMAC(key []byte, id string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
 
 type ticket struct {
@@ -300,13 +293,9 @@ func (s *Store) load(ctx context.Context, t ticket) (map[any]any, error) {
 }
 
 func (s *Store) seal(t ticket, values map[any]any) ([]byte, error) {
-	plain, ok := s.encodeJSON(values)
-	if !ok {
-		var buf bytes.Buffer
-		if err := gob.NewEncoder(&buf).Encode(values); err != nil {
-			return nil, fmt.Errorf("sessionstore: encode: %w", err)
-		}
-		plain = buf.Bytes()
+	plain, err := s.codec.Encode(values)
+	if err != nil {
+		return nil, fmt.Errorf("sessionstore: encode: %w", err)
 	}
 	aead, err := gcm(t.secret)
 	if err != nil {
@@ -317,116 +306,10 @@ func (s *Store) seal(t ticket, values map[any]any) ([]byte, error) {
 	return aead.Seal(nonce, nonce, plain, t.id), nil
 }
 
-// jsonMark starts a JSON-encoded entry; a gob stream never starts with a
-// zero byte (its first message would be empty).
-var jsonMark = []byte{0, 'J'}
-
-// jsonLayout is the JSON form of sessions holding only configured values:
-// a struct type with a field per key, so that an entry is encoded and
-// decoded in one pass of encoding/json (a map of raw values would take
-// two).
-type jsonLayout struct {
-	typ    reflect.Type         // the struct
-	fields map[string]jsonField // by session key
-	keys   []string             // by field index
-	wrap   []bool               // by field index: stored through a pointer
-}
-
-type jsonField struct {
-	index int
-	typ   reflect.Type // the value's type
-}
-
-func newJSONLayout(values map[string]any) (*jsonLayout, error) {
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	l := &jsonLayout{fields: map[string]jsonField{}, keys: keys}
-	var fields []reflect.StructField
-	for i, k := range keys {
-		v := values[k]
-		if v == nil {
-			return nil, fmt.Errorf("sessionstore: JSON value %q has no type", k)
-		}
-		if k == "" || strings.ContainsAny(k, `,"\`) {
-			return nil, fmt.Errorf("sessionstore: JSON value key %q cannot be a JSON name", k)
-		}
-		t := reflect.TypeOf(v)
-		ft, wrap := t, t.Kind() != reflect.Pointer
-		if wrap { // a pointer tells a missing value from a zero one
-			ft = reflect.PointerTo(t)
-		}
-		l.fields[k] = jsonField{index: i, typ: t}
-		l.wrap = append(l.wrap, wrap)
-		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("V%d", i), Type: ft,
-			Tag: reflect.StructTag(`json:"` + k + `,omitempty"`)})
-	}
-	l.typ = reflect.StructOf(fields)
-	return l, nil
-}
-
-// encodeJSON encodes values as a JSON object, if they are all of the
-// configured keys and types.
-func (s *Store) encodeJSON(values map[any]any) ([]byte, bool) {
-	if s.json == nil {
-		return nil, false
-	}
-	doc := reflect.New(s.json.typ).Elem()
-	for k, v := range values {
-		name, ok := k.(string)
-		if !ok {
-			return nil, false
-		}
-		f, ok := s.json.fields[name]
-		if !ok || reflect.TypeOf(v) != f.typ {
-			return nil, false
-		}
-		rv := reflect.ValueOf(v)
-		if s.json.wrap[f.index] {
-			p := reflect.New(f.typ)
-			p.Elem().Set(rv)
-			rv = p
-		}
-		doc.Field(f.index).Set(rv)
-	}
-	out := bytes.NewBuffer(append(make([]byte, 0, 512), jsonMark...))
-	if err := json.NewEncoder(out).Encode(doc.Addr().Interface()); err != nil {
-		return nil, false
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), true
-}
-
-func (s *Store) decodeJSON(plain []byte) (map[any]any, error) {
-	if s.json == nil {
-		return nil, errors.New("sessionstore: a JSON entry, but no JSON values configured")
-	}
-	doc := reflect.New(s.json.typ)
-	if err := json.Unmarshal(plain, doc.Interface()); err != nil {
-		return nil, err
-	}
-	doc = doc.Elem()
-	values := make(map[any]any, 1)
-	for i, k := range s.json.keys {
-		f := doc.Field(i)
-		if f.IsNil() {
-			continue
-		}
-		if s.json.wrap[i] {
-			f = f.Elem()
-		}
-		values[k] = f.Interface()
-	}
-	return values, nil
-}
-
-// errCorrupt is treated like a missing entry: the data cannot be read with
-// this ticket, so the user starts a fresh session.
-var errCorrupt = fmt.Errorf("sessionstore: entry does not open with this ticket: %w", store.ErrNotFound)
-
-// open reads an entry written by a store with no JSON values.
-func open(t ticket, blob []byte) (map[any]any, error) { return (&Store{}).open(t, blob) }
+// errCorrupt is treated like a missing entry: an entry that does not open
+// with this ticket, or that the codec cannot read (tampered with, or
+// written by another version), leaves the user a fresh session.
+var errCorrupt = fmt.Errorf("sessionstore: entry does not open or decode: %w", store.ErrNotFound)
 
 func (s *Store) open(t ticket, blob []byte) (map[any]any, error) {
 	aead, err := gcm(t.secret)
@@ -440,15 +323,8 @@ func (s *Store) open(t ticket, blob []byte) (map[any]any, error) {
 	if err != nil {
 		return nil, errCorrupt
 	}
-	if bytes.HasPrefix(plain, jsonMark) {
-		values, err := s.decodeJSON(plain[len(jsonMark):])
-		if err != nil {
-			return nil, errCorrupt
-		}
-		return values, nil
-	}
-	values := map[any]any{}
-	if err := gob.NewDecoder(bytes.NewReader(plain)).Decode(&values); err != nil {
+	values, err := s.codec.Decode(plain)
+	if err != nil {
 		return nil, errCorrupt
 	}
 	return values, nil

@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,13 +43,42 @@ var (
 func newSessionStore(t *testing.T, b store.Backend, keys ...[]byte) *sessionstore.Store {
 	t.Helper()
 	st, err := sessionstore.New(sessionstore.Config{
-		Backend: b, Keys: keys, MaxAge: time.Hour, KeyPrefix: keyPrefix,
+		Backend: b, Keys: keys, MaxAge: time.Hour, KeyPrefix: keyPrefix, Codec: stringCodec{},
 		Options: sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// stringCodec stores string values under string keys as a JSON object
+// (the app's codec, in handlers, is JSON too).
+type stringCodec struct{}
+
+func (stringCodec) Encode(values map[any]any) ([]byte, error) {
+	m := map[string]string{}
+	for k, v := range values {
+		ks, okK := k.(string)
+		vs, okV := v.(string)
+		if !okK || !okV {
+			return nil, fmt.Errorf("stringCodec: %#v: %#v is not a string pair", k, v)
+		}
+		m[ks] = vs
+	}
+	return json.Marshal(m)
+}
+
+func (stringCodec) Decode(data []byte) (map[any]any, error) {
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	values := map[any]any{}
+	for k, v := range m {
+		values[k] = v
+	}
+	return values, nil
 }
 
 func newRedisBackend(t *testing.T, url string) *store.Redis {
