@@ -132,7 +132,22 @@ func (e *Engine) Submit(ctx context.Context, st *State, in Input) (Outcome, erro
 		}
 		return e.start(ctx, fresh, form)
 	case st == nil:
-		return e.expired(ctx, in.Lang)
+		fresh, err := e.Begin(ctx, in.Lang)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if answers(fresh, form) {
+			// The post's flow is gone (a double click whose first post
+			// ended it, or it expired), but it carries a whole login
+			// form: it can start afresh, as a fresh form would.
+			return e.start(ctx, fresh, form)
+		}
+		fresh.Notice = NoticeExpired
+		return Outcome{Kind: Show, State: fresh}, nil
+	case step == st.Answered:
+		// The step was answered already, by another post of the same form
+		// (a double click): show what it led to.
+		return Outcome{Kind: Show, State: st}, nil
 	case step != st.Step:
 		st.Notice = NoticeStale
 		return Outcome{Kind: Show, State: st}, nil
@@ -250,7 +265,7 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 	st.Cookies = sess.Cookies()
 	prev := st.Stage
 	st.Message, st.MessageCode = res.Message, res.MessageCode
-	st.Step = randomID()
+	st.Answered, st.Step = st.Step, randomID()
 	switch res.Status {
 	case mwclient.StatusPass:
 		return Outcome{Kind: Pass, User: &User{Name: res.Username, Cookies: st.Cookies, SignedIn: e.now()}}, nil

@@ -40,6 +40,31 @@ func collect(st *State, form url.Values) url.Values {
 	return out
 }
 
+// answers reports whether a post fills in one of the form's requests: a
+// value for each of its fields that must be filled in (a user name and a
+// password), or a press of its button (a provider's sign-in button).
+func answers(st *State, form url.Values) bool {
+	for _, r := range st.Requests {
+		filled, needed := true, 0
+		for _, f := range r.Fields {
+			switch {
+			case f.Type == mwclient.FieldButton:
+				if form.Get(f.Name) != "" {
+					return true
+				}
+				filled = false
+			case (f.Type == mwclient.FieldString || f.Type == mwclient.FieldPassword) && !f.Optional:
+				needed++
+				filled = filled && form.Get(f.Name) != ""
+			}
+		}
+		if filled && needed > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // allowed keeps the values that are options of f.
 func allowed(f mwclient.Field, vs []string) []string {
 	var out []string

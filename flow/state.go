@@ -55,8 +55,10 @@ type State struct {
 	Cookies []mwclient.Cookie `json:"cookies,omitempty"`
 	Token   string            `json:"token,omitempty"`
 	// Step names the form shown now. A form posted with another step is
-	// stale (submitted twice, or from an old tab).
-	Step string `json:"step"`
+	// stale (from an old tab), unless it is Answered, the step just
+	// answered (the same form posted twice).
+	Step     string `json:"step"`
+	Answered string `json:"answered,omitempty"`
 	// Nonce travels in loginreturnurl and must come back with a REDIRECT's
 	// return; it is only accepted in StageRedirect.
 	Nonce string `json:"nonce,omitempty"`

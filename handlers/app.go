@@ -45,6 +45,8 @@ type Options struct {
 	Backend store.Backend
 	// CookieName names our session cookie; it must differ from the wiki's
 	// cookies and the host's, since browsers share cookies across ports.
+	// Default: DefaultCookieName, with the __Host- prefix when the cookie
+	// is Secure and its path is "/" (__Secure- under a narrower path).
 	CookieName string
 	// CookiePath is our cookie's Path; the mount prefix if empty. A host
 	// that guards routes outside the prefix with RequireSignIn sets a path
@@ -151,9 +153,6 @@ func newApp(prefix string, opts Options) (*App, error) {
 	if pub.Scheme == "http" && !opts.InsecureCookies {
 		return nil, fmt.Errorf("handlers: PublicURL %q is plain HTTP: secure cookies would never be sent back; use https, or InsecureCookies for development", opts.PublicURL)
 	}
-	if opts.CookieName == "" {
-		opts.CookieName = DefaultCookieName
-	}
 	if opts.SessionLifetime <= 0 {
 		opts.SessionLifetime = DefaultSessionLifetime
 	}
@@ -181,6 +180,20 @@ func newApp(prefix string, opts Options) (*App, error) {
 		cookiePath = "/"
 	}
 	opts.CookiePath = cookiePath
+	if opts.CookieName == "" {
+		opts.CookieName = DefaultCookieName
+		// Browsers keep a __Host- cookie only if it is Secure, for the
+		// whole host and set by it: no sibling subdomain or plain-HTTP
+		// page can plant one. Under a narrower path, __Secure- is the
+		// most a name can ask for.
+		switch {
+		case opts.InsecureCookies:
+		case cookiePath == "/":
+			opts.CookieName = "__Host-" + DefaultCookieName
+		default:
+			opts.CookieName = "__Secure-" + DefaultCookieName
+		}
+	}
 	st, err := sessionstore.New(sessionstore.Config{
 		Backend:   opts.Backend,
 		Keys:      opts.Keys,

@@ -403,6 +403,9 @@ func (downBackend) Get(context.Context, string) ([]byte, error) {
 func (downBackend) Set(context.Context, string, []byte, time.Duration) error {
 	return errors.New("connection refused")
 }
+func (downBackend) SetNX(context.Context, string, []byte, time.Duration) (bool, error) {
+	return false, errors.New("connection refused")
+}
 func (downBackend) Delete(context.Context, string) error { return errors.New("connection refused") }
 
 func TestSessionStoreDown(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/text/language"
 
+	"github.com/mwlogin/mwlogin/flow"
 	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
@@ -70,6 +71,16 @@ func (a *App) protect(c *gin.Context) {
 	}
 	sess := a.session(c)
 	if !a.store.CheckCSRF(sess, c.PostForm("csrf")) {
+		if st := flowOf(sess); st != nil && c.Request.URL.Path == a.prefix+"/login" {
+			// A form from before the last step (an old tab, the back
+			// button): its token was for the session's ID before the step
+			// changed it. Show where the sign-in stands; the wiki is not
+			// asked.
+			st.Notice = flow.NoticeStale
+			a.show(c, sess, st, http.StatusOK, "", false)
+			c.Abort()
+			return
+		}
 		a.log.WarnContext(c.Request.Context(), "form post with a missing or wrong CSRF token", "path", c.Request.URL.Path, "has_cookie", !sess.IsNew)
 		detail := "The page may have been open too long. Reload the login page and try again."
 		if _, err := c.Request.Cookie(a.opts.CookieName); err != nil {
@@ -103,8 +114,12 @@ func (a *App) throttle(c *gin.Context) {
 }
 
 // wikiContext is the context for wiki calls made for this request.
+// A call to the wiki, once sent, must not be cancelled by the browser going
+// away (a double click abandons the first request): the wiki would finish
+// the step and the app would not know what it did. So it ends only by the
+// client's own timeout (mwclient.Options.Timeout for each call).
 func (a *App) wikiContext(c *gin.Context) context.Context {
-	ctx := c.Request.Context()
+	ctx := context.WithoutCancel(c.Request.Context())
 	if id := middleware.RequestIDFrom(ctx); id != "" {
 		ctx = mwclient.WithHeader(ctx, "X-Request-Id", id)
 	}

@@ -33,9 +33,21 @@ func (a *App) session(c *gin.Context) *sessions.Session {
 // backend that does not answer gives a clear 503 instead of looking like a
 // signed-out user.
 func (a *App) loadSession(c *gin.Context) {
-	if _, ok := a.sessionOrFail(c); ok {
-		c.Next()
+	sess, ok := a.sessionOrFail(c)
+	if !ok {
+		return
 	}
+	if a.store.Followed(sess) {
+		// The browser still holds the cookie from before a step that
+		// another of its requests finished (a double click, a reload):
+		// give it the new one.
+		if err := a.save(c, sess); err != nil {
+			a.fail(c, err)
+			c.Abort()
+			return
+		}
+	}
+	c.Next()
 }
 
 // sessionOrFail loads the request's session, or answers 503 and aborts
@@ -169,17 +181,45 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 // submit handles the login form and every UI step.
 func (a *App) submit(c *gin.Context) {
 	sess := a.session(c)
-	out, err := a.flows.Submit(a.wikiContext(c), flowOf(sess), flow.Input{
+	if flowOf(sess) != nil {
+		// A double click posts the same step twice: the wiki must answer it
+		// once, and the second post shows what the first one led to.
+		unlock, err := a.store.Lock(c.Request, sess)
+		if err != nil {
+			a.fail(c, fmt.Errorf("%w: %w", errStore, err))
+			return
+		}
+		defer unlock()
+	}
+	if userOf(sess) != nil {
+		// Another post of this step signed the browser in.
+		if err := a.save(c, sess); err != nil {
+			a.fail(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, a.takeReturnTo(sess))
+		return
+	}
+	st := flowOf(sess)
+	// Only this browser knows the ID of a flow past its first step (it was
+	// issued when the wiki learnt the first factor), so only then may the
+	// old ID lead to the new one for a moment (Store.Rotate).
+	grace := st != nil && st.Stage == flow.StageContinue
+	out, err := a.flows.Submit(a.wikiContext(c), st, flow.Input{
 		Step: c.PostForm("step"), Form: c.Request.PostForm, Lang: uselang(c)})
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.apply(c, sess, out)
+	a.apply(c, sess, out, grace)
 }
 
-func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome) {
+// apply shows the outcome of a step. Whenever the wiki answered, the
+// session gets a new ID: whoever knew the ID from before the step (say, a
+// cookie planted in this browser) learns nothing of what the wiki learnt.
+func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome, grace bool) {
 	if out.Status != "" {
+		a.store.Rotate(sess, grace)
 		code := ""
 		if out.State != nil {
 			code = out.State.MessageCode
@@ -209,13 +249,9 @@ func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome) {
 	}
 }
 
-// signIn ends a login with PASS: a new session ID (an ID known before the
-// login opens nothing after it), the user and their wiki session stored.
+// signIn ends a login with PASS (the session has a new ID, see apply): the
+// user and their wiki session stored.
 func (a *App) signIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
-	if err := a.store.Rotate(c.Request, a.opts.CookieName); err != nil {
-		a.fail(c, err)
-		return
-	}
 	delete(sess.Values, keyFlow)
 	sess.Values[keyUser] = u
 	target := a.takeReturnTo(sess)
@@ -274,7 +310,7 @@ func (a *App) callback(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	a.apply(c, sess, out)
+	a.apply(c, sess, out, false)
 }
 
 // restart starts again after RESTART, preserving the wiki's state when it
@@ -286,7 +322,7 @@ func (a *App) restart(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	a.apply(c, sess, out)
+	a.apply(c, sess, out, false)
 }
 
 // cancel drops the login in progress.

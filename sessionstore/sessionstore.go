@@ -114,9 +114,19 @@ func (s *Store) Get(r *http.Request, name string) (*sessions.Session, error) {
 	return sessions.GetRegistry(r).Get(s, name)
 }
 
+// RotationGrace is how long a session's old ID still leads to its new one
+// after Rotate with grace: a double click, a reload or a resubmitted form
+// that carries the old cookie then finds where the session went.
+const RotationGrace = time.Minute
+
+// lockTTL bounds how long a request may hold a session's lock, so that a
+// request that dies holding it blocks the session for no longer.
+const lockTTL = time.Minute
+
 // New loads the session named by the request's cookie. A session always has
 // an ID: a browser without a valid cookie gets a new ticket, written out by
-// the next Save, before anything is stored for it.
+// the next Save. An ID the browser brought that names no stored session is
+// kept only until something is stored: Save then issues a new one.
 func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	opts := s.options
@@ -124,53 +134,146 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess.IsNew = true
 	if c, err := r.Cookie(name); err == nil {
 		if t, ok := s.decodeCookie(name, c.Value, time.Now()); ok {
-			sess.ID = t.String()
-			values, err := s.load(r.Context(), t)
-			switch {
-			case err == nil:
-				sess.Values, sess.IsNew = values, false
-			case errors.Is(err, store.ErrNotFound):
-			default:
-				return sess, err
-			}
-			return sess, nil
+			return sess, s.fill(r.Context(), sess, t)
 		}
 	}
 	sess.ID = newTicket()
 	return sess, nil
 }
 
-// rotateKey marks a session whose ID must change at the next Save; its
-// value is the old ID. Save takes it out before the values reach the
-// Codec, which knows only the caller's keys.
-type rotateKey struct{}
-
-// Rotate gives the request's session a new ID at its next Save and deletes
-// the entry under the old one, so that an ID known before a sign-in opens
-// nothing after it.
-func (s *Store) Rotate(r *http.Request, name string) error {
-	sess, err := s.Get(r, name)
-	if err != nil {
-		return err
+// fill loads the session of the browser's ticket t into sess. When t was
+// rotated with grace and the browser has not seen the new ticket yet, it
+// follows the rotation (at most a few times: a double click may rotate
+// twice); sess then has the new ID, and Followed reports it.
+func (s *Store) fill(ctx context.Context, sess *sessions.Session, t ticket) error {
+	cookieID := t.String()
+	sess.ID, sess.Values, sess.IsNew = cookieID, map[any]any{}, true
+	ok := true
+	for range 4 {
+		values, err := s.load(ctx, t)
+		if err == nil {
+			sess.ID, sess.Values, sess.IsNew = t.String(), values, false
+			if sess.ID != cookieID {
+				sess.Values[markCookieID] = cookieID
+			}
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		blob, err := s.backend.Get(ctx, s.movedKey(t))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		next, err := s.openBytes(t, blob)
+		if err != nil {
+			return nil
+		}
+		if t, ok = parseTicket(string(next)); !ok {
+			return nil
+		}
 	}
-	if _, done := sess.Values[rotateKey{}]; !done {
-		sess.Values[rotateKey{}] = sess.ID
-	}
-	sess.ID = newTicket()
 	return nil
 }
 
+// marker keys hold the store's own notes in a session's Values; Save takes
+// them out before the values reach the Codec, which knows only the
+// caller's keys.
+type marker int
+
+const (
+	// markRotate holds a rotation: the ID changes at the next Save.
+	markRotate marker = iota
+	// markCookieID holds the ID the browser's cookie carried, when the
+	// session was found under another one (a rotation followed).
+	markCookieID
+)
+
+type rotation struct {
+	old   string
+	grace bool
+}
+
+// Rotate gives the session a new ID at its next Save, so that an ID known
+// before a step of the login opens nothing after it. With grace, the old ID
+// still leads to the new one for RotationGrace: only for an ID that no one
+// but this browser can know, since whoever holds it gets the session.
+func (s *Store) Rotate(sess *sessions.Session, grace bool) {
+	if r, ok := sess.Values[markRotate].(rotation); ok {
+		// Rotated twice before a Save: the oldest ID is the one to retire.
+		sess.Values[markRotate] = rotation{old: r.old, grace: r.grace && grace}
+	} else {
+		sess.Values[markRotate] = rotation{old: sess.ID, grace: grace}
+	}
+	sess.ID = newTicket()
+}
+
+// Followed reports whether the session was found by following a rotation
+// the browser had not seen: saving it gives the browser the new cookie.
+func (s *Store) Followed(sess *sessions.Session) bool {
+	_, ok := sess.Values[markCookieID]
+	return ok
+}
+
+// Lock makes the requests that change one browser's session take turns: a
+// double click sends the same step twice, and the wiki must answer it once.
+// The caller holds the lock from here until it has saved the session, then
+// calls unlock. A second request waits for the first, for at most lockTTL,
+// and sess is loaded again once the lock is held, so that it sees the
+// session as the first request left it (following its rotation).
+func (s *Store) Lock(r *http.Request, sess *sessions.Session) (unlock func(), err error) {
+	id := sess.ID
+	if c, ok := sess.Values[markCookieID].(string); ok {
+		id = c
+	}
+	t, ok := parseTicket(id)
+	if !ok {
+		return nil, errors.New("sessionstore: a session ID that is not a ticket")
+	}
+	ctx := r.Context()
+	key := s.lockKey(t)
+	for {
+		ok, err := s.backend.SetNX(ctx, key, []byte{1}, lockTTL)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	unlock = func() { _ = s.backend.Delete(context.WithoutCancel(ctx), key) }
+	if err := s.fill(ctx, sess, t); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
 // Save implements sessions.Store. A session with no values keeps its cookie
-// (its ID backs the CSRF token) but nothing in the backend.
+// (its ID backs the CSRF token) but nothing in the backend. The first time
+// a session is stored it gets a new ID: the server never stores anything
+// under an ID the browser brought (which someone else may have planted).
 func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	ctx := r.Context()
-	if old, ok := sess.Values[rotateKey{}].(string); ok {
-		delete(sess.Values, rotateKey{})
-		if t, ok := parseTicket(old); ok {
-			if err := s.backend.Delete(ctx, s.key(t)); err != nil {
-				return err
-			}
+	rot, rotating := sess.Values[markRotate].(rotation)
+	delete(sess.Values, markRotate)
+	values := make(map[any]any, len(sess.Values))
+	for k, v := range sess.Values {
+		if _, ours := k.(marker); !ours {
+			values[k] = v
 		}
+	}
+	if !rotating && sess.IsNew && len(values) > 0 {
+		rot, rotating = rotation{old: sess.ID}, true
+		sess.ID = newTicket()
 	}
 	t, ok := parseTicket(sess.ID)
 	if !ok {
@@ -179,24 +282,34 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	}
 	if sess.Options.MaxAge < 0 {
 		http.SetCookie(w, s.cookie(sess, ""))
+		if err := s.retire(ctx, rot, t, false); err != nil {
+			return err
+		}
 		return s.backend.Delete(ctx, s.key(t))
 	}
 	ttl := s.maxAge
 	if a := time.Duration(sess.Options.MaxAge) * time.Second; a > 0 && a < ttl {
 		ttl = a
 	}
-	if len(sess.Values) == 0 {
+	if len(values) == 0 {
 		if !sess.IsNew {
 			if err := s.backend.Delete(ctx, s.key(t)); err != nil {
 				return err
 			}
 		}
 	} else {
-		blob, err := s.seal(t, sess.Values)
+		blob, err := s.seal(t, values)
 		if err != nil {
 			return err
 		}
 		if err := s.backend.Set(ctx, s.key(t), blob, ttl); err != nil {
+			return err
+		}
+		sess.IsNew = false
+	}
+	if rotating {
+		// After the new entry is written: whoever follows the old ID finds it.
+		if err := s.retire(ctx, rot, t, rot.grace); err != nil {
 			return err
 		}
 	}
@@ -206,6 +319,25 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	}
 	http.SetCookie(w, s.cookie(sess, enc))
 	return nil
+}
+
+// retire deletes the entry of a rotated-away ID, leaving with grace a
+// sealed pointer to the new ticket in its place.
+func (s *Store) retire(ctx context.Context, rot rotation, to ticket, grace bool) error {
+	old, ok := parseTicket(rot.old)
+	if !ok {
+		return nil
+	}
+	if grace {
+		blob, err := s.sealBytes(old, []byte(to.String()))
+		if err != nil {
+			return err
+		}
+		if err := s.backend.Set(ctx, s.movedKey(old), blob, RotationGrace); err != nil {
+			return err
+		}
+	}
+	return s.backend.Delete(ctx, s.key(old))
 }
 
 // cookie builds the browser cookie: a session cookie (no Max-Age), since the
@@ -231,9 +363,17 @@ func (s *Store) CheckCSRF(sess *sessions.Session, token string) bool {
 	if token == "" || sess.ID == "" {
 		return false
 	}
-	for _, k := range s.csrf {
-		if subtle.ConstantTimeCompare([]byte(csrfMAC(k, sess.ID)), []byte(token)) == 1 {
-			return true
+	// A session found by following a rotation was shown to the browser,
+	// with its token, under the ID its cookie still carries.
+	ids := []string{sess.ID}
+	if c, ok := sess.Values[markCookieID].(string); ok {
+		ids = append(ids, c)
+	}
+	for _, id := range ids {
+		for _, k := range s.csrf {
+			if subtle.ConstantTimeCompare([]byte(csrfMAC(k, id)), []byte(token)) == 1 {
+				return true
+			}
 		}
 	}
 	return false
@@ -284,6 +424,16 @@ func (s *Store) key(t ticket) string {
 	return s.prefix + "session:" + base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 
+// movedKey names the pointer a rotation with grace leaves behind.
+func (s *Store) movedKey(t ticket) string {
+	return s.prefix + "moved:" + s.key(t)[len(s.prefix+"session:"):]
+}
+
+// lockKey names the lock of a browser's session.
+func (s *Store) lockKey(t ticket) string {
+	return s.prefix + "lock:" + s.key(t)[len(s.prefix+"session:"):]
+}
+
 func (s *Store) load(ctx context.Context, t ticket) (map[any]any, error) {
 	blob, err := s.backend.Get(ctx, s.key(t))
 	if err != nil {
@@ -297,6 +447,12 @@ func (s *Store) seal(t ticket, values map[any]any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sessionstore: encode: %w", err)
 	}
+	return s.sealBytes(t, plain)
+}
+
+// sealBytes encrypts plain with the ticket's secret (AES-256-GCM, a random
+// nonce in front, the ID as additional data).
+func (s *Store) sealBytes(t ticket, plain []byte) ([]byte, error) {
 	aead, err := gcm(t.secret)
 	if err != nil {
 		return nil, err
@@ -312,6 +468,18 @@ func (s *Store) seal(t ticket, values map[any]any) ([]byte, error) {
 var errCorrupt = fmt.Errorf("sessionstore: entry does not open or decode: %w", store.ErrNotFound)
 
 func (s *Store) open(t ticket, blob []byte) (map[any]any, error) {
+	plain, err := s.openBytes(t, blob)
+	if err != nil {
+		return nil, err
+	}
+	values, err := s.codec.Decode(plain)
+	if err != nil {
+		return nil, errCorrupt
+	}
+	return values, nil
+}
+
+func (s *Store) openBytes(t ticket, blob []byte) ([]byte, error) {
 	aead, err := gcm(t.secret)
 	if err != nil {
 		return nil, err
@@ -323,11 +491,7 @@ func (s *Store) open(t ticket, blob []byte) (map[any]any, error) {
 	if err != nil {
 		return nil, errCorrupt
 	}
-	values, err := s.codec.Decode(plain)
-	if err != nil {
-		return nil, errCorrupt
-	}
-	return values, nil
+	return plain, nil
 }
 
 func gcm(key []byte) (cipher.AEAD, error) {

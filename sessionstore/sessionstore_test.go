@@ -436,21 +436,17 @@ func TestRotate(t *testing.T) {
 	}
 
 	r := request(oldCookie)
-	if err := s.Rotate(r, cookieName); err != nil {
-		t.Fatalf("Rotate: %v", err)
-	}
-	// Rotating twice before a Save still deletes the original entry.
-	if err := s.Rotate(r, cookieName); err != nil {
-		t.Fatalf("second Rotate: %v", err)
-	}
 	sess := get(t, s, r)
+	s.Rotate(sess, false)
+	// Rotating twice before a Save still deletes the original entry.
+	s.Rotate(sess, false)
 	// stringCodec refuses the rotation marker: Save must take it out first.
 	newCookie := save(t, s, r, sess)
 
 	if sess.ID == oldID {
 		t.Fatal("ID unchanged after Rotate+Save")
 	}
-	if _, ok := sess.Values[rotateKey{}]; ok {
+	if _, ok := sess.Values[markRotate]; ok {
 		t.Error("rotation marker left in the session values")
 	}
 	if b.has(t, oldKey) {
@@ -473,6 +469,142 @@ func TestRotate(t *testing.T) {
 	}
 	if stale.ID == sess.ID {
 		t.Error("old cookie opens the rotated ID")
+	}
+	if b.has(t, s.movedKey(oldTicket)) {
+		t.Error("a rotation without grace left a pointer to the new ID")
+	}
+}
+
+// A cookie that names no stored session (one a page handed out before
+// anything was stored, which someone may have planted in a victim's
+// browser) never gets anything stored under it.
+func TestFirstStoreGetsNewID(t *testing.T) {
+	b := newRecording()
+	s := newStore(t, b, keyNew)
+	r := request()
+	empty := get(t, s, r)
+	planted := save(t, s, r, empty) // a cookie, no entry
+	r = request(planted)
+	sess := get(t, s, r)
+	plantedID := sess.ID
+	if !sess.IsNew {
+		t.Fatal("a cookie without an entry loaded as a stored session")
+	}
+	sess.Values["flow"] = "victim's step 2"
+	c := save(t, s, r, sess)
+	if sess.ID == plantedID {
+		t.Fatal("the first stored write kept the ID the browser brought")
+	}
+	if got := get(t, s, request(planted)); len(got.Values) != 0 {
+		t.Fatalf("the planted cookie opens %v", got.Values)
+	}
+	if got := get(t, s, request(c)); got.Values["flow"] != "victim's step 2" {
+		t.Fatalf("the new cookie opens %v", got.Values)
+	}
+	// Later writes keep the ID: it was issued for this session.
+	r = request(c)
+	sess = get(t, s, r)
+	id := sess.ID
+	sess.Values["flow"] = "step 3"
+	save(t, s, r, sess)
+	if sess.ID != id {
+		t.Fatal("a later write changed the ID without a rotation")
+	}
+}
+
+// With grace, the old ID leads to the new one for a while: a double click
+// or a reload that carries the cookie from before the step finds the
+// session where the step left it, and its form's token still verifies.
+func TestRotateWithGrace(t *testing.T) {
+	b := &ttlsBackend{recordingBackend: newRecording(), ttls: map[string]time.Duration{}}
+	s := newStore(t, b, keyNew)
+	oldID, oldCookie := newSaved(t, s, map[any]any{"flow": "two-factor"})
+	oldToken := s.CSRFToken(&sessions.Session{ID: oldID})
+	r := request(oldCookie)
+	sess := get(t, s, r)
+	delete(sess.Values, "flow")
+	sess.Values["user"] = "Bob"
+	s.Rotate(sess, true)
+	save(t, s, r, sess)
+	oldTicket, _ := parseTicket(oldID)
+	if ttl := b.ttls[s.movedKey(oldTicket)]; ttl != RotationGrace {
+		t.Fatalf("the pointer lives %v, want RotationGrace", ttl)
+	}
+	if b.has(t, s.key(oldTicket)) {
+		t.Fatal("the old entry is still there")
+	}
+
+	late := get(t, s, request(oldCookie))
+	if late.ID != sess.ID || late.Values["user"] != "Bob" || !s.Followed(late) {
+		t.Fatalf("the old cookie found ID %q values %v (followed %v); want the new session", late.ID, late.Values, s.Followed(late))
+	}
+	if !s.CheckCSRF(late, oldToken) || !s.CheckCSRF(late, s.CSRFToken(late)) {
+		t.Fatal("the token of the page the browser shows, or of the new ID, is refused")
+	}
+	// Saving it gives the browser the new cookie, and the note of the
+	// old one goes.
+	rr := request(oldCookie)
+	late = get(t, s, rr)
+	c := save(t, s, rr, late)
+	if got := get(t, s, request(c)); got.ID != sess.ID || s.Followed(got) {
+		t.Fatalf("after the save: ID %q followed %v", got.ID, s.Followed(got))
+	}
+	// Once the grace is over (the pointer expired), the old cookie opens
+	// nothing.
+	if err := b.Backend.Delete(context.Background(), s.movedKey(oldTicket)); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, request(oldCookie)); len(got.Values) != 0 || got.ID == sess.ID {
+		t.Fatalf("after the grace the old cookie opens %v", got.Values)
+	}
+}
+
+// ttlsBackend records the values and the TTL of each Set.
+type ttlsBackend struct {
+	*recordingBackend
+	ttls map[string]time.Duration
+}
+
+func (b *ttlsBackend) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	b.mu.Lock()
+	b.ttls[key] = ttl
+	b.mu.Unlock()
+	return b.recordingBackend.Set(ctx, key, value, ttl)
+}
+
+// Two requests of one session take turns, and the second sees what the
+// first saved, even though it loaded the session before.
+func TestLockTakesTurns(t *testing.T) {
+	s := newStore(t, store.NewMemory(), keyNew)
+	_, c := newSaved(t, s, map[any]any{"flow": "step 1"})
+	r1, r2 := request(c), request(c)
+	first, second := get(t, s, r1), get(t, s, r2)
+	unlock1, err := s.Lock(r1, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := make(chan error, 1)
+	go func() {
+		unlock2, err := s.Lock(r2, second)
+		if err == nil {
+			defer unlock2()
+		}
+		locked <- err
+	}()
+	select {
+	case err := <-locked:
+		t.Fatalf("the second request got the lock while the first held it (%v)", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	first.Values["flow"] = "step 2"
+	s.Rotate(first, true)
+	save(t, s, r1, first)
+	unlock1()
+	if err := <-locked; err != nil {
+		t.Fatal(err)
+	}
+	if second.Values["flow"] != "step 2" || second.ID != first.ID {
+		t.Fatalf("the second request sees %v under %q; want step 2 under %q", second.Values, second.ID, first.ID)
 	}
 }
 
@@ -653,9 +785,7 @@ func TestCSRFChangesOnRotate(t *testing.T) {
 	r := request()
 	sess := get(t, s, r)
 	before := s.CSRFToken(sess)
-	if err := s.Rotate(r, cookieName); err != nil {
-		t.Fatal(err)
-	}
+	s.Rotate(sess, false)
 	if s.CheckCSRF(sess, before) {
 		t.Error("token from before Rotate is still valid")
 	}

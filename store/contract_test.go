@@ -115,6 +115,27 @@ func testBackend(t *testing.T, newBackend func(t *testing.T) Backend) {
 		}
 	})
 
+	t.Run("SetNX", func(t *testing.T) {
+		b := newBackend(t)
+		ok, err := b.SetNX(ctx, "lock", []byte("first"), time.Hour)
+		if err != nil || !ok {
+			t.Fatalf("SetNX on an empty key = %v, %v; want true", ok, err)
+		}
+		ok, err = b.SetNX(ctx, "lock", []byte("second"), time.Hour)
+		if err != nil || ok {
+			t.Fatalf("SetNX on a held key = %v, %v; want false", ok, err)
+		}
+		if got := mustGet(t, b, "lock"); got != "first" {
+			t.Fatalf("a refused SetNX changed the value to %q", got)
+		}
+		if err := b.Delete(ctx, "lock"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := b.SetNX(ctx, "lock", []byte("third"), time.Hour); err != nil || !ok {
+			t.Fatalf("SetNX after Delete = %v, %v; want true", ok, err)
+		}
+	})
+
 	t.Run("SetCopiesValue", func(t *testing.T) {
 		b := newBackend(t)
 		in := []byte("original")

@@ -59,6 +59,17 @@ func (s *Memory) Set(_ context.Context, key string, value []byte, ttl time.Durat
 	return nil
 }
 
+func (s *Memory) SetNX(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[key]; ok && now.UnixNano() < e.expires {
+		return false, nil
+	}
+	s.m[key] = memEntry{value: string(value), expires: now.Add(ttl).UnixNano()}
+	return true, nil
+}
+
 func (s *Memory) Delete(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

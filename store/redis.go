@@ -79,6 +79,22 @@ func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	return nil
 }
 
+// SetNX is SET key value NX PX milliseconds.
+func (r *Redis) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	ms := (ttl + time.Millisecond - 1).Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	err := r.client.Do(ctx, "SET", key, value, "NX", "PX", ms).Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: redis SET NX: %w", err)
+	}
+	return true, nil
+}
+
 // Delete removes key; a key that is not there is not an error.
 func (r *Redis) Delete(ctx context.Context, key string) error {
 	if err := r.client.Del(ctx, key).Err(); err != nil {

@@ -18,5 +18,9 @@ type Backend interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	// Set stores value under key for ttl (which is always positive).
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// SetNX stores value under key for ttl only if key holds nothing, and
+	// reports whether it did: one request at a time may hold a key, across
+	// every instance sharing the backend.
+	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	Delete(ctx context.Context, key string) error
 }

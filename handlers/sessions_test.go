@@ -1,0 +1,236 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mwlogin/mwlogin/handlers"
+	"github.com/mwlogin/mwlogin/internal/browsertest"
+	"github.com/mwlogin/mwlogin/internal/demowiki"
+	"github.com/mwlogin/mwlogin/mwclient"
+)
+
+// sessionCookie is the app's session cookie in b's jar.
+func sessionCookie(t *testing.T, e *env, b *browsertest.Browser) *http.Cookie {
+	t.Helper()
+	for _, c := range b.Cookies(e.base + "/") {
+		if strings.HasSuffix(c.Name, handlers.DefaultCookieName) {
+			return c
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+// plant puts a cookie in b's jar, as a sibling subdomain or a network
+// attacker on plain HTTP can.
+func plant(t *testing.T, e *env, b *browsertest.Browser, c *http.Cookie) {
+	t.Helper()
+	u, _ := url.Parse(e.base + "/")
+	b.Client.Jar.SetCookies(u, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/"}})
+}
+
+// An attacker who planted the cookie from their own visit in the victim's
+// browser never sees or answers the victim's login: the session is stored
+// under an ID the server just made, and the ID changes at every step the
+// wiki answers.
+func TestPlantedSessionLearnsNothing(t *testing.T) {
+	e := newEnv(t, "/")
+	attacker := browsertest.New(t)
+	attacker.Get(e.base + "/")
+	planted := sessionCookie(t, e, attacker)
+
+	victim := browsertest.New(t)
+	plant(t, e, victim, planted)
+	step := login(t, e, victim, "Erin", demowiki.Password)
+	mustContain(t, step, "Confirm a few details")
+	afterPassword := sessionCookie(t, e, victim)
+	if afterPassword.Value == planted.Value {
+		t.Fatal("the victim's login is stored under the planted cookie")
+	}
+
+	// The attacker, with the same cookie, sees a fresh form and nothing
+	// of the victim's step, and cannot answer it.
+	p := attacker.Get(e.base + "/")
+	mustContain(t, p, "Username")
+	mustNotContain(t, p, "Confirm a few details", "Nickname")
+	f := step.Form("/login").Set("nickname", "mallory").Set("pin", "1234").Set("terms", "1")
+	f.Values.Set("csrf", p.Form("/login").Values.Get("csrf"))
+	stolen := attacker.Post(f.Action.String(), f.Values)
+	mustNotContain(t, stolen, "signed in to the wiki as Erin")
+	mustNotContain(t, attacker.Get(e.base+"/"), "signed in to the wiki as Erin")
+
+	// The victim goes on; the ID changes again at the next step.
+	p = step.Form("/login").Set("nickname", "erin").Set("pin", "1234").Set("terms", "1").Set("topics", "science").Submit()
+	mustContain(t, p, "signed in to the wiki as Erin")
+	if c := sessionCookie(t, e, victim); c.Value == afterPassword.Value {
+		t.Fatal("the session ID did not change at the step that signed the victim in")
+	}
+}
+
+// With a session cookie planted before the two-factor step too: every
+// step the wiki answers gives a new ID.
+func TestSessionIDChangesAtEveryFactor(t *testing.T) {
+	e := newEnv(t, "/")
+	b := browsertest.New(t)
+	b.Get(e.base + "/")
+	seen := map[string]bool{sessionCookie(t, e, b).Value: true}
+	p := login(t, e, b, "Bob", demowiki.Password)
+	if p.Input("OATHToken") == nil {
+		t.Fatalf("no two-factor step: %s", p.Text())
+	}
+	for _, code := range []string{"000000", demowiki.TOTP(demowiki.TOTPSecret, time.Now())} {
+		c := sessionCookie(t, e, b).Value
+		if seen[c] {
+			t.Fatal("a step the wiki answered kept a session ID seen before")
+		}
+		seen[c] = true
+		p = p.Form("/login").Set("OATHToken", code).Submit()
+	}
+	mustContain(t, p, "signed in to the wiki as Bob")
+	if seen[sessionCookie(t, e, b).Value] {
+		t.Fatal("PASS kept a session ID seen before")
+	}
+}
+
+// countingWiki counts the clientlogin posts that reach the demo wiki.
+func countingWiki(t *testing.T, latency time.Duration) (*demowiki.Wiki, string, *atomic.Int64) {
+	w := demowiki.New()
+	w.Latency = latency
+	var posts atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		}
+		w.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(ts.Close)
+	return w, ts.URL, &posts
+}
+
+// A double click on the two-factor step: the browser abandons the first
+// post and sends the second with the same cookie. The wiki answers the
+// step once, and the second post ends signed in.
+func TestDoubleClickTwoFactor(t *testing.T) {
+	w, wikiURL, posts := countingWiki(t, 150*time.Millisecond)
+	e := newEnvFor(t, "/", wikiURL+"/api.php", w, nil)
+	b := browsertest.New(t)
+	step := login(t, e, b, "Bob", demowiki.Password)
+	f := step.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now()))
+	before := posts.Load()
+	doubleClick(t, b, f)
+	if n := posts.Load() - before; n != 1 {
+		t.Fatalf("the wiki was asked %d times for one step", n)
+	}
+	mustContain(t, b.Get(e.base+"/"), "signed in to the wiki as Bob")
+}
+
+// The same on a UI step after the password (a step with every field type).
+func TestDoubleClickUIStep(t *testing.T) {
+	w, wikiURL, posts := countingWiki(t, 150*time.Millisecond)
+	e := newEnvFor(t, "/", wikiURL+"/api.php", w, nil)
+	b := browsertest.New(t)
+	step := login(t, e, b, "Erin", demowiki.Password)
+	f := step.Form("/login").Set("nickname", "erin").Set("pin", "1234").Set("terms", "1").Set("topics", "science")
+	before := posts.Load()
+	doubleClick(t, b, f)
+	if n := posts.Load() - before; n != 1 {
+		t.Fatalf("the wiki was asked %d times for one step", n)
+	}
+	mustContain(t, b.Get(e.base+"/"), "signed in to the wiki as Erin")
+}
+
+// A resubmit with the cookie from before PASS (the browser never saw the
+// answer that carried the new one) ends signed in too.
+func TestResubmitAfterPassEndsSignedIn(t *testing.T) {
+	e := newEnv(t, "/")
+	b := browsertest.New(t)
+	step := login(t, e, b, "Bob", demowiki.Password)
+	before := sessionCookie(t, e, b)
+	f := step.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now()))
+	mustContain(t, f.Submit(), "signed in to the wiki as Bob")
+	// The browser lost the answer: it still holds the old cookie.
+	plant(t, e, b, before)
+	p := b.Post(f.Action.String(), f.Values)
+	mustContain(t, p, "signed in to the wiki as Bob")
+	if c := sessionCookie(t, e, b); c.Value == before.Value {
+		t.Fatal("the browser was not given the new cookie")
+	}
+}
+
+// doubleClick posts f twice from b, the second post 50 ms after the first,
+// which the browser abandons then (its context ends), as a browser does
+// when a button is clicked again before the page changed. It waits for the
+// second post's answer.
+func doubleClick(t *testing.T, b *browsertest.Browser, f *browsertest.Form) {
+	t.Helper()
+	post := func(ctx context.Context) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.Action.String(), strings.NewReader(f.Values.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		noFollow := *b.Client
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return noFollow.Do(req)
+	}
+	ctx, abandon := context.WithCancel(context.Background())
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		if resp, err := post(ctx); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // the second click
+	abandon()
+	<-first
+	resp, err := post(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the second post answered %d, want 303 to the signed-in page", resp.StatusCode)
+	}
+}
+
+// In production (HTTPS) the cookie's name asks browsers to refuse it from
+// anywhere but this host over HTTPS: __Host- at the root, __Secure- under a
+// narrower path.
+func TestCookiePrefixInProduction(t *testing.T) {
+	for _, tc := range []struct{ prefix, want string }{
+		{"/", "__Host-" + handlers.DefaultCookieName},
+		{"/auth", "__Secure-" + handlers.DefaultCookieName},
+	} {
+		h, _, err := handlers.NewHandler(tc.prefix, handlers.Options{Client: testClient(t), PublicURL: "https://login.example.org",
+			Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, strings.TrimSuffix(tc.prefix, "/")+"/", nil))
+		c := rec.Result().Cookies()
+		if len(c) != 1 || c[0].Name != tc.want || !c[0].Secure || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode {
+			t.Fatalf("under %s: cookies %+v, want one Secure, HttpOnly, SameSite=Lax cookie %s", tc.prefix, c, tc.want)
+		}
+		if tc.prefix == "/" && (c[0].Path != "/" || c[0].Domain != "") {
+			t.Fatalf("a __Host- cookie needs Path=/ and no Domain: %+v", c[0])
+		}
+	}
+}
+
+// testClient is a client of an in-process demo wiki.
+func testClient(t *testing.T) *mwclient.Client {
+	ts := httptest.NewServer(demowiki.New())
+	t.Cleanup(ts.Close)
+	c, err := mwclient.New(ts.URL+"/api.php", mwclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
