@@ -45,6 +45,7 @@ import (
 
 	"github.com/mwlogin/mwlogin/internal/demowiki"
 	"github.com/mwlogin/mwlogin/internal/testwiki"
+	"github.com/mwlogin/mwlogin/mwclient"
 )
 
 // chromium is the test binary's one browser.
@@ -157,7 +158,7 @@ type wikiTarget struct {
 	name string
 	// start makes the app (under /auth) in front of the wiki. The real
 	// wiki's skips the test without it (or fails it, in CI).
-	start func(t *testing.T) *wikiRun
+	start func(t *testing.T, hooks ...envHook) *wikiRun
 	// screenshots: only the real wiki's run saves them.
 	screenshots bool
 
@@ -189,9 +190,9 @@ type wikiRun struct {
 
 var realWiki = &wikiTarget{
 	name: "real",
-	start: func(t *testing.T) *wikiRun {
+	start: func(t *testing.T, hooks ...envHook) *wikiRun {
 		w := testwiki.Require(t)
-		return &wikiRun{env: newEnvFor(t, "/auth", w.APIURL, nil, nil),
+		return &wikiRun{env: newEnvFor(t, "/auth", w.APIURL, nil, nil, hooks...),
 			wikiURL: w.BaseURL, idpURL: w.IndexURL + "?title=Special", nextTOTP: w.NextTOTP}
 	},
 	screenshots: true,
@@ -212,7 +213,7 @@ var realWiki = &wikiTarget{
 
 var demoWiki = &wikiTarget{
 	name: "demo",
-	start: func(t *testing.T) *wikiRun {
+	start: func(t *testing.T, hooks ...envHook) *wikiRun {
 		wiki := demowiki.New()
 		ts := httptest.NewServer(wiki)
 		t.Cleanup(ts.Close)
@@ -223,7 +224,7 @@ var demoWiki = &wikiTarget{
 			n++
 			return demowiki.TOTP(demowiki.TOTPSecret, time.Now().Add(time.Duration(n-1)*30*time.Second)), nil
 		}
-		return &wikiRun{env: newEnvFor(t, "/auth", ts.URL+"/api.php", wiki, ts),
+		return &wikiRun{env: newEnvFor(t, "/auth", ts.URL+"/api.php", wiki, ts, hooks...),
 			wikiURL: ts.URL, idpURL: ts.URL + "/idp?", nextTOTP: next}
 	},
 	alice: demowiki.UserAlice, alicePassword: demowiki.Password,
@@ -268,9 +269,9 @@ const (
 	shotWikiHost                = "127.0.0.1:8081"
 )
 
-func newTab(t *testing.T, w *wikiTarget) *tab {
+func newTab(t *testing.T, w *wikiTarget, hooks ...envHook) *tab {
 	t.Helper()
-	e := w.start(t) // the real wiki's skips (or fails in CI) without the test wiki
+	e := w.start(t, hooks...) // the real wiki's skips (or fails in CI) without the test wiki
 	axe, err := axeSource()
 	if err != nil {
 		skipOrFail(t, "%v", err)
@@ -1144,4 +1145,79 @@ func TestChromiumAxeFindsProblems(t *testing.T) {
 	if !found["label"] || !found["image-alt"] {
 		t.Fatalf("axe-core found %v, want label and image-alt", found)
 	}
+}
+
+// slowPosts makes the wiki's answer to each POST (clientlogin) slow to
+// come back, once the wiki has done the step, so that a second click
+// lands while the first post waits for it, as with a busy wiki.
+type slowPosts struct{ next http.RoundTripper }
+
+func (s slowPosts) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := s.next.RoundTrip(r)
+	if err != nil || r.Method != http.MethodPost {
+		return resp, err
+	}
+	select {
+	case <-time.After(700 * time.Millisecond):
+		return resp, nil
+	case <-r.Context().Done():
+		resp.Body.Close()
+		return nil, r.Context().Err()
+	}
+}
+
+var slowWiki = envHook{client: func(o *mwclient.Options) { o.Transport = slowPosts{next: mwclient.NewTransport()} }}
+
+// doubleClick clicks the button labelled label twice, 150 ms apart, with
+// the mouse, as an impatient person does: the browser abandons the first
+// post and sends the form again. It waits for the page the second one
+// leads to.
+func (b *tab) doubleClick(label string) {
+	b.t.Helper()
+	var at struct{ X, Y float64 }
+	if err := b.eval(`(() => { const r = document.querySelector('`+b.button(label)+`').getBoundingClientRect();
+		return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, &at); err != nil {
+		b.t.Fatal(err)
+	}
+	b.do("double click "+label, chromedp.MouseClickXY(at.X, at.Y), chromedp.Sleep(150*time.Millisecond), chromedp.MouseClickXY(at.X, at.Y))
+	b.do("the page after the double click", chromedp.WaitVisible(`.username, [name="OATHToken"], [role="alert"]`))
+}
+
+func TestChromiumDoubleClick(t *testing.T) {
+	eachTarget(t, func(t *testing.T, w *wikiTarget) {
+		t.Run("password", func(t *testing.T) {
+			b := newTab(t, w, slowWiki)
+			b.open("/")
+			b.fill("username", w.alice)
+			b.fill("password", w.alicePassword)
+			b.doubleClick("Log in")
+			b.wantSignedIn(w.alice)
+		})
+		t.Run("two-factor", func(t *testing.T) {
+			b := newTab(t, w, slowWiki)
+			b.open("/")
+			b.passwordLogin(w.bob, w.bobPassword)
+			b.wantFields("OATHToken")
+			code, err := b.e.nextTOTP(b.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.fill("OATHToken", code)
+			b.doubleClick("Continue")
+			b.wantSignedIn(w.bob)
+		})
+	})
+	// The real test wiki has no step with every field type; the demo
+	// wiki's Erin reaches one after the password.
+	t.Run("demo/UI step", func(t *testing.T) {
+		b := newTab(t, demoWiki, slowWiki)
+		b.open("/")
+		b.passwordLogin(demowiki.UserErin, demowiki.Password)
+		b.wantHeading("Continue logging in")
+		b.fill("nickname", "erin")
+		b.fill("pin", "1234")
+		b.do("accept the terms", chromedp.Click(`[name="terms"]`, chromedp.NodeVisible))
+		b.doubleClick("Continue")
+		b.wantSignedIn(demowiki.UserErin)
+	})
 }

@@ -42,6 +42,7 @@ func newEnv(t *testing.T, prefix string) *env {
 // envHook adjusts a test app: its options before Register, its routes
 // after.
 type envHook struct {
+	client func(*mwclient.Options)
 	opts   func(*handlers.Options)
 	routes func(*gin.RouterGroup, *handlers.App)
 }
@@ -49,7 +50,13 @@ type envHook struct {
 func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS *httptest.Server, hooks ...envHook) *env {
 	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
-	client, err := mwclient.New(apiURL, mwclient.Options{UserAgent: "mwlogin-test/0 (test)", Timeout: 3 * time.Second})
+	copts := mwclient.Options{UserAgent: "mwlogin-test/0 (test)", Timeout: 3 * time.Second}
+	for _, h := range hooks {
+		if h.client != nil {
+			h.client(&copts)
+		}
+	}
+	client, err := mwclient.New(apiURL, copts)
 	if err != nil {
 		t.Fatal(err)
 	}
