@@ -29,6 +29,11 @@ var (
 	ErrBadRedirectTarget = errors.New("flow: the wiki's redirect target is not an absolute http or https URL")
 )
 
+// ErrUnknownStatus: clientlogin answered a status that is none of PASS,
+// FAIL, UI, REDIRECT and RESTART (a newer MediaWiki, or an extension). The
+// error wraps it with the status the wiki sent.
+var ErrUnknownStatus = errors.New("flow: clientlogin answered a status this app does not know")
+
 // Kind is what the browser must do after a step.
 type Kind int
 
@@ -285,7 +290,7 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 		st.Requests = res.Requests
 		return Outcome{Kind: Show, State: st}, nil
 	}
-	return Outcome{}, fmt.Errorf("flow: clientlogin answered unknown status %q", res.Status)
+	return Outcome{}, fmt.Errorf("%w: %q", ErrUnknownStatus, res.Status)
 }
 
 // expired answers a flow whose wiki session is gone: a fresh form and a

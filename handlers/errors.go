@@ -29,6 +29,10 @@ func describe(err error) (int, errorView) {
 	case errors.Is(err, flow.ErrBadRedirectTarget):
 		return http.StatusBadGateway, errorView{
 			Message: "The wiki asked to send you to an address that is not a web page, so we did not follow it."}
+	case errors.Is(err, flow.ErrUnknownStatus):
+		return http.StatusBadGateway, errorView{
+			Message: "The wiki answered something this app does not understand.",
+			Detail:  "Nothing was signed in. The wiki may be newer than this app; if it keeps happening, tell whoever runs this site.", Retry: true}
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, errorView{
 			Message: "The wiki took too long to answer.", Detail: "It may be busy. Nothing was lost; please try again in a moment.", Retry: true}

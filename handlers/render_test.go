@@ -172,3 +172,17 @@ func TestLanguageIsForwarded(t *testing.T) {
 		t.Fatalf("uselang sent %q, want %q", got, want)
 	}
 }
+
+// A status this app does not know is the wiki's oddity, not our failure.
+func TestUnknownLoginStatus(t *testing.T) {
+	info := `{"canauthenticatenow":true,"requests":[{"id":"P","required":"primary-required","metadata":[],
+	 "fields":{"username":{"type":"string","label":"Username","help":""},"password":{"type":"password","label":"Password","help":"","sensitive":true}}}]}`
+	ts := scriptedWiki(t, info, `{"clientlogin":{"status":"MAYBE","message":"Hmm"}}`)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
+	p := browsertest.New(t).Get(e.base+"/").Form("/login").Set("username", "Alice").Set("password", "pw-secret-123").Submit()
+	if p.Status != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502: %s", p.Status, p.Text())
+	}
+	mustContain(t, p, "does not understand")
+	mustNotContain(t, p, "on our side", "pw-secret-123")
+}
