@@ -137,7 +137,7 @@ func (e *Engine) Submit(ctx context.Context, st *State, in Input) (Outcome, erro
 		}
 		return e.start(ctx, fresh, form)
 	case st == nil:
-		return e.expired(ctx, in.Lang)
+		return e.startOver(ctx, in.Lang, NoticeLost)
 	case step != st.Step:
 		st.Notice = NoticeStale
 		return Outcome{Kind: Show, State: st}, nil
@@ -236,7 +236,7 @@ func (e *Engine) cont(ctx context.Context, st *State, fields url.Values) (Outcom
 	sess := e.client.NewSession(st.Cookies)
 	res, err := sess.ClientLogin(ctx, mwclient.LoginParams{Token: st.Token, Continue: true, Fields: fields, Lang: st.Lang})
 	if errors.Is(err, mwclient.ErrBadToken) {
-		return e.expired(ctx, st.Lang)
+		return e.startOver(ctx, st.Lang, NoticeExpired)
 	}
 	if err != nil {
 		return Outcome{}, err
@@ -261,7 +261,7 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 		return Outcome{Kind: Pass, User: &User{Name: res.Username, Cookies: st.Cookies, SignedIn: e.now()}}, nil
 	case mwclient.StatusFail:
 		if prev != StageStart && res.MessageCode == "authmanager-authn-not-in-progress" {
-			return e.expired(ctx, st.Lang)
+			return e.startOver(ctx, st.Lang, NoticeExpired)
 		}
 		st.Stage, st.Tone = StageStart, ToneError
 		// The FAIL may have switched on a captcha, which only shows in
@@ -293,14 +293,14 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 	return Outcome{}, fmt.Errorf("%w: %q", ErrUnknownStatus, res.Status)
 }
 
-// expired answers a flow whose wiki session is gone: a fresh form and a
-// word on what happened.
-func (e *Engine) expired(ctx context.Context, lang string) (Outcome, error) {
+// startOver answers a flow that cannot go on (its wiki session is gone, or we
+// no longer have it): a fresh form and a word on what happened.
+func (e *Engine) startOver(ctx context.Context, lang string, why Notice) (Outcome, error) {
 	st, err := e.Begin(ctx, lang)
 	if err != nil {
 		return Outcome{}, err
 	}
-	st.Notice = NoticeExpired
+	st.Notice = why
 	return Outcome{Kind: Show, State: st}, nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/mwlogin/mwlogin/internal/demowiki"
 	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/mwclient"
+	"github.com/mwlogin/mwlogin/store"
 )
 
 // serve mounts the app at / with opts on top of working defaults, in front
@@ -416,4 +417,55 @@ func TestSessionStoreDown(t *testing.T) {
 		t.Fatalf("status %d", p.Status)
 	}
 	mustContain(t, p, "session storage is not answering", "Try again")
+}
+
+// forgetfulBackend is a session store that can lose everything at once, as
+// a Redis restarted without persistence does.
+type forgetfulBackend struct {
+	mu sync.Mutex
+	b  *store.Memory
+}
+
+func newForgetful() *forgetfulBackend { return &forgetfulBackend{b: store.NewMemory()} }
+
+func (f *forgetfulBackend) current() *store.Memory {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.b
+}
+
+func (f *forgetfulBackend) forget() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.b = store.NewMemory()
+}
+
+func (f *forgetfulBackend) Get(ctx context.Context, k string) ([]byte, error) {
+	return f.current().Get(ctx, k)
+}
+func (f *forgetfulBackend) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	return f.current().Set(ctx, k, v, ttl)
+}
+func (f *forgetfulBackend) Delete(ctx context.Context, k string) error {
+	return f.current().Delete(ctx, k)
+}
+
+// When our own store lost the login in progress, the page says so; it
+// does not blame the wiki, which still has the login.
+func TestLostFlowIsNotBlamedOnTheWiki(t *testing.T) {
+	_, api := demo(t)
+	backend := newForgetful()
+	base := serve(t, api, nil, func(o *handlers.Options) { o.Backend = backend })
+	b := browsertest.New(t)
+	p := b.Get(base+"/").Form("/login").Set("username", "Bob").Set("password", demowiki.Password).Submit()
+	if p.Input("OATHToken") == nil {
+		t.Fatalf("no 2FA step: %s", p.Text())
+	}
+	backend.forget()
+	p = p.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now())).Submit()
+	if p.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", p.Status, p.Text())
+	}
+	mustContain(t, p, "no longer had your sign-in", "Username", "Password")
+	mustNotContain(t, p, "wiki forgot")
 }

@@ -136,6 +136,8 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 	switch st.Notice {
 	case flow.NoticeExpired:
 		notice, tone = "Your sign-in took too long and the wiki forgot it. Please start again.", "error"
+	case flow.NoticeLost:
+		notice, tone = "We no longer had your sign-in in progress: it was left unfinished for too long, or this server lost it. Please start again.", "error"
 	case flow.NoticeStale:
 		notice, tone = "That form had already been sent or was out of date. Here is where your sign-in stands now.", "error"
 	case flow.NoticeRestarted:
