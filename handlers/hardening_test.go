@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -468,4 +469,36 @@ func TestLostFlowIsNotBlamedOnTheWiki(t *testing.T) {
 	}
 	mustContain(t, p, "no longer had your sign-in", "Username", "Password")
 	mustNotContain(t, p, "wiki forgot")
+}
+
+// A sign-out the wiki did not hear of says so: the user is signed out
+// here, but their wiki session may live on until it expires.
+func TestSignOutWhileWikiUnreachable(t *testing.T) {
+	w := demowiki.New()
+	var down atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(rw, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.ServeHTTP(rw, r)
+	}))
+	defer ts.Close()
+	base := serve(t, ts.URL+"/api.php", nil, nil)
+	b := browsertest.New(t)
+	p := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
+	mustContain(t, p, "signed in to the wiki as Alice")
+	down.Store(true)
+	// The form after the sign-out comes from the app's cache of the
+	// wiki's login form, so it shows while the wiki is down.
+	p = p.Form("/logout").Submit()
+	mustContain(t, p, "signed out here", "could not be reached", "may still be active", "Username")
+	mustNotContain(t, p, "You have signed out.")
+	if n := w.LoggedIn(); n != 1 {
+		t.Fatalf("%d wiki sessions logged in; the wiki never heard of the sign-out", n)
+	}
+	down.Store(false)
+	if strings.Contains(b.Get(base+"/").Text(), "signed in to the wiki") {
+		t.Fatal("still signed in here after signing out")
+	}
 }

@@ -116,7 +116,11 @@ func (a *App) index(c *gin.Context) {
 	rememberReturnTo(c, sess)
 	st := flowOf(sess)
 	notice := ""
-	if c.Query("signedout") != "" {
+	switch c.Query("signedout") {
+	case "":
+	case signedOutHere:
+		notice = "You have signed out here, but the wiki could not be reached, so your wiki session may still be active until it expires."
+	default:
 		notice = "You have signed out."
 	}
 	if st == nil {
@@ -305,13 +309,19 @@ func (a *App) cancel(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, a.prefix+"/")
 }
 
+// signedOutHere is the signedout value of a sign-out the wiki did not
+// hear of, so that the next page does not claim the wiki session ended.
+const signedOutHere = "here"
+
 // logout signs out here and on the wiki.
 func (a *App) logout(c *gin.Context) {
 	sess := a.session(c)
+	signedOut := "1"
 	if u := userOf(sess); u != nil {
 		if err := a.flows.SignOut(a.wikiContext(c), u); err != nil {
 			// Our side still signs out; the wiki session will expire.
 			a.log.WarnContext(c.Request.Context(), "wiki logout failed", "user", u.Name, "err", err)
+			signedOut = signedOutHere
 		}
 		a.log.InfoContext(c.Request.Context(), "signed out", "user", u.Name)
 		if a.opts.OnSignOut != nil {
@@ -324,7 +334,7 @@ func (a *App) logout(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout=1")
+	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout="+signedOut)
 }
 
 // signedIn shows who is signed in, once the flow has made sure the wiki
