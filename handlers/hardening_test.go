@@ -23,6 +23,7 @@ import (
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
 	"github.com/mwlogin/mwlogin/internal/middleware"
+	"github.com/mwlogin/mwlogin/internal/testproc"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/store"
 )
@@ -500,5 +501,39 @@ func TestSignOutWhileWikiUnreachable(t *testing.T) {
 	down.Store(false)
 	if strings.Contains(b.Get(base+"/").Text(), "signed in to the wiki") {
 		t.Fatal("still signed in here after signing out")
+	}
+}
+
+// A browser that gives up on a login (closes the tab, presses stop) is
+// not a wiki outage: it is logged as what it is, not as an ERROR 502.
+func TestAbandonedRequestIsNotAnError(t *testing.T) {
+	var cancelRequest atomic.Value // func(): ends the app's request, as a browser going away does
+	w := demowiki.New()
+	wiki := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			cancelRequest.Load().(context.CancelFunc)()
+			http.Error(rw, "too late", http.StatusServiceUnavailable)
+			return
+		}
+		w.ServeHTTP(rw, r)
+	}))
+	defer wiki.Close()
+	logs := &testproc.SyncBuffer{}
+	base := serve(t, wiki.URL+"/api.php", func(r *gin.Engine) {
+		r.Use(func(c *gin.Context) {
+			ctx, cancel := context.WithCancel(c.Request.Context())
+			cancelRequest.Store(cancel)
+			c.Request = c.Request.WithContext(ctx)
+			c.Next()
+		})
+	}, func(o *handlers.Options) { o.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+	b := browsertest.New(t)
+	p := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
+	if p.Status == http.StatusBadGateway || strings.Contains(p.Body, "Sign-in problem") {
+		t.Fatalf("an error page was rendered for a browser that went away: %d", p.Status)
+	}
+	got := logs.String()
+	if !strings.Contains(got, "browser went away") || strings.Contains(got, "level=ERROR") || strings.Contains(got, "status=502") {
+		t.Fatalf("log:\n%s", got)
 	}
 }

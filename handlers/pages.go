@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,8 +92,20 @@ func (a *App) errorPage(c *gin.Context, status int, ev errorView) {
 	a.pages.render(c, status, tmplError, p)
 }
 
+// statusClientClosed is nginx's 499 "client closed request": nobody reads
+// it, but the access log then tells an abandoned request from a failure.
+const statusClientClosed = 499
+
 // fail answers an error from the flow or the wiki, and logs it.
 func (a *App) fail(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) || errors.Is(c.Request.Context().Err(), context.Canceled) {
+		// The browser went away (a closed tab, the stop button): no page
+		// would reach anyone, and neither the wiki nor we failed.
+		a.log.InfoContext(c.Request.Context(), "browser went away", "path", c.Request.URL.Path, "err", err)
+		c.Status(statusClientClosed)
+		c.Abort()
+		return
+	}
 	status, ev := describe(err)
 	level := slog.LevelWarn
 	if status >= 500 {
