@@ -1,11 +1,13 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -535,5 +537,69 @@ func TestAbandonedRequestIsNotAnError(t *testing.T) {
 	got := logs.String()
 	if !strings.Contains(got, "browser went away") || strings.Contains(got, "level=ERROR") || strings.Contains(got, "status=502") {
 		t.Fatalf("log:\n%s", got)
+	}
+}
+
+// multipartBody encodes values as multipart/form-data, as a form with
+// enctype="multipart/form-data" sends them, with filler bytes of padding.
+func multipartBody(t *testing.T, values url.Values, filler int) (io.Reader, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range values {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	if filler > 0 {
+		mw.WriteField("filler", strings.Repeat("x", filler))
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
+}
+
+// The form body limit holds whatever the encoding: a huge multipart post
+// is refused as too large, like a huge urlencoded one, not as a form that
+// could not be verified.
+func TestOversizedMultipartForm(t *testing.T) {
+	_, api := demo(t)
+	base := serve(t, api, nil, nil)
+	cases := []struct {
+		name   string
+		path   string
+		filler int
+		status int
+		want   string
+	}{
+		{"small login", "/login", 0, http.StatusOK, "You are signed in to the wiki as"},
+		{"10 MB login", "/login", 10 << 20, http.StatusRequestEntityTooLarge, "too large"},
+		{"10 MB return", "/return", 10 << 20, http.StatusRequestEntityTooLarge, "too large"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := browsertest.New(t)
+			f := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password)
+			body, ctype := multipartBody(t, f.Values, tc.filler)
+			req, err := http.NewRequest(http.MethodPost, base+tc.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", ctype)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			resp, err := b.Client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			page, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || !strings.Contains(string(page), tc.want) {
+				t.Fatalf("status %d, want %d with %q:\n%s", resp.StatusCode, tc.status, tc.want, page)
+			}
+			if resp.Header.Get("Content-Security-Policy") == "" {
+				t.Fatal("no security headers")
+			}
+		})
 	}
 }
