@@ -215,8 +215,15 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
 		defer cancel()
 		if err := app.Ready(ctx); err != nil {
-			log.WarnContext(c.Request.Context(), "readiness check: the wiki does not answer", "err", err)
-			c.String(http.StatusServiceUnavailable, "the wiki does not answer\n")
+			log.WarnContext(c.Request.Context(), "readiness check failed", "err", err)
+			// Only what failed, not how: the error names internal addresses.
+			body := ""
+			for _, down := range []error{handlers.ErrWikiDown, handlers.ErrStoreDown} {
+				if errors.Is(err, down) {
+					body += down.Error() + "\n"
+				}
+			}
+			c.String(http.StatusServiceUnavailable, body)
 			return
 		}
 		c.String(http.StatusOK, "ok\n")

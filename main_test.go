@@ -11,6 +11,7 @@ import (
 
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
+	"github.com/mwlogin/mwlogin/internal/testredis"
 )
 
 // startRun runs the command with args, with no wiki configured (the demo
@@ -120,5 +121,38 @@ func TestDebugListener(t *testing.T) {
 	if c, err := net.Dial("tcp", debugAddr); err == nil {
 		c.Close()
 		t.Fatal("the profiler still listens after shutdown")
+	}
+}
+
+// /readyz answers ok only while every backend the app needs answers: the
+// wiki and the session store.
+func TestReadyzChecksTheSessionStore(t *testing.T) {
+	srv := testredis.Require(t)
+	base, cancel, done := startRun(t, "-listen", "127.0.0.1:0", "-store", srv.URL)
+	readyz := func() (int, string) {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := readyz(); code != http.StatusOK {
+		t.Fatalf("/readyz with Redis up: %d %s", code, body)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	code, body := readyz()
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "session store") || strings.Contains(body, "wiki") {
+		t.Fatalf("/readyz with Redis down: %d %q", code, body)
+	}
+	if strings.Contains(body, srv.Addr) {
+		t.Fatalf("/readyz tells the public where Redis is: %q", body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

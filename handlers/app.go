@@ -306,9 +306,27 @@ func (a *App) methodNotAllowed(allow string) gin.HandlerFunc {
 	}
 }
 
-// Ready reports whether the wiki answers as an API, for readiness checks.
+// Errors Ready wraps, one for each backend that does not answer.
+var (
+	ErrWikiDown  = errors.New("the wiki does not answer")
+	ErrStoreDown = errors.New("the session store does not answer")
+)
+
+// Ready reports whether the app can serve logins, for readiness checks:
+// the session backend answers (if it has a Ping, as store.Redis does; the
+// memory one is never down) and the wiki answers as an API. The error
+// wraps ErrStoreDown and ErrWikiDown for each that does not.
 func (a *App) Ready(ctx context.Context) error {
-	return a.flows.Ready(ctx)
+	var errs []error
+	if p, ok := a.opts.Backend.(interface{ Ping(context.Context) error }); ok {
+		if err := p.Ping(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrStoreDown, err))
+		}
+	}
+	if err := a.flows.Ready(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrWikiDown, err))
+	}
+	return errors.Join(errs...)
 }
 
 // Prefix is the mount prefix ("" at the root).

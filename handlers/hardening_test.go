@@ -603,3 +603,50 @@ func TestOversizedMultipartForm(t *testing.T) {
 		})
 	}
 }
+
+// pingBackend is a working store whose Ping answers err, as a Redis that
+// went away does.
+type pingBackend struct {
+	*store.Memory
+	err error
+}
+
+func (p pingBackend) Ping(context.Context) error { return p.err }
+
+// Ready checks every backend a login needs and names each that fails.
+func TestReadyNamesWhatDoesNotAnswer(t *testing.T) {
+	_, api := demo(t)
+	down := httptest.NewServer(http.NotFoundHandler())
+	downAPI := down.URL + "/api.php"
+	down.Close()
+	refused := errors.New("connection refused")
+	cases := []struct {
+		name          string
+		api           string
+		backend       store.Backend
+		wiki, storeOK bool
+	}{
+		{"memory", api, nil, true, true},
+		{"store up", api, pingBackend{store.NewMemory(), nil}, true, true},
+		{"store down", api, pingBackend{store.NewMemory(), refused}, true, false},
+		{"wiki down", downAPI, pingBackend{store.NewMemory(), nil}, false, true},
+		{"both down", downAPI, pingBackend{store.NewMemory(), refused}, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			client, err := mwclient.New(tc.api, mwclient.Options{Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, app, err := handlers.NewHandler("/", handlers.Options{Client: client, PublicURL: "https://a.example", Backend: tc.backend,
+				Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")}, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = app.Ready(context.Background())
+			if errors.Is(err, handlers.ErrWikiDown) == tc.wiki || errors.Is(err, handlers.ErrStoreDown) == tc.storeOK {
+				t.Fatalf("Ready: %v", err)
+			}
+		})
+	}
+}
