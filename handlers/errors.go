@@ -39,6 +39,12 @@ func describe(err error) (int, errorView) {
 	case errors.As(err, &te):
 		return http.StatusBadGateway, errorView{
 			Message: "The wiki cannot be reached right now.", Detail: "Nothing was lost; please try again in a moment.", Retry: true}
+	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone):
+		// api.php is not there: the configured address is wrong (or the
+		// wiki moved it), which waiting does not mend.
+		return http.StatusBadGateway, errorView{
+			Message: "This site is set up with a wrong address for the wiki: the wiki answered " + he.Status + ".",
+			Detail:  "Signing in cannot work until that is fixed; please tell whoever runs this site."}
 	case errors.As(err, &he):
 		return http.StatusBadGateway, errorView{
 			Message: "The wiki answered with an error (" + he.Status + ").", Detail: "Please try again in a moment.", Retry: true}

@@ -650,3 +650,17 @@ func TestReadyNamesWhatDoesNotAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A wiki that answers 404 is at a wrong address: a configuration error
+// for whoever runs the site, not an outage the user should wait out.
+func TestWikiNotFoundIsConfiguration(t *testing.T) {
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	base := serve(t, missing.URL+"/api.php", nil, nil)
+	p := browsertest.New(t).Get(base + "/")
+	if p.Status != http.StatusBadGateway {
+		t.Fatalf("status %d", p.Status)
+	}
+	mustContain(t, p, "wrong address for the wiki", "404", "whoever runs this site")
+	mustNotContain(t, p, "try again in a moment", "Try again")
+}
