@@ -190,6 +190,9 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWiki(ctx, client, cfg.wikiAPI, log); err != nil {
+		return err
+	}
 
 	store.SetRedisLogger(log)
 	backend, storeName, err := openStore(cfg.store)
@@ -287,6 +290,33 @@ func serveMetrics(addr string, metrics http.Handler, profiler bool, log *slog.Lo
 	go srv.Serve(ln)
 	log.Info("metrics listening", "addr", ln.Addr().String(), "pprof", profiler)
 	return func() { srv.Close() }, nil
+}
+
+// checkWiki asks the wiki for its siteinfo at start, so that a -wiki URL
+// that is not the wiki's api.php (its front page, say) is refused now, with
+// the right form, rather than found by the first user. A wiki that does not
+// answer, or answers 5xx, is only warned about: it may be down for a moment
+// while this deploys, and /readyz tells when it is back.
+func checkWiki(ctx context.Context, client *mwclient.Client, api string, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := client.Ping(ctx)
+	if err == nil {
+		return nil
+	}
+	const form = "it should look like https://wiki.example.org/w/api.php"
+	var he *mwclient.HTTPError
+	var de *mwclient.DecodeError
+	switch {
+	case errors.As(err, &he) && he.StatusCode >= 300 && he.StatusCode < 400:
+		return fmt.Errorf("-wiki (MWLOGIN_WIKI) %s answered %s, a redirect, and API calls follow none: give the address of api.php itself; %s", api, he.Status, form)
+	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone):
+		return fmt.Errorf("-wiki (MWLOGIN_WIKI) %s is not the wiki's api.php: it answered %s; %s", api, he.Status, form)
+	case errors.As(err, &de):
+		return fmt.Errorf("-wiki (MWLOGIN_WIKI) %s is not the wiki's api.php: it answered a page, not API JSON; %s", api, form)
+	}
+	log.WarnContext(ctx, "could not confirm the wiki's api.php at start; starting anyway, /readyz says when the wiki answers", "wiki", api, "err", err)
+	return nil
 }
 
 // splitList splits a comma-separated setting, dropping empty items.

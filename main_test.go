@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -231,4 +232,59 @@ func TestReadyzChecksTheSessionStore(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A -wiki URL that is not the wiki's api.php is refused at start with a
+// message that shows the right form; a wiki that does not answer at all is
+// not refused, since it may only be down while this deploys.
+func TestWikiURLCheckedAtStart(t *testing.T) {
+	frontPage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<html><body>Main Page</body></html>")
+	}))
+	defer frontPage.Close()
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	moved := httptest.NewServer(http.RedirectHandler("https://wiki.example.org/w/api.php", http.StatusMovedPermanently))
+	defer moved.Close()
+	cases := []struct {
+		name, wiki string
+		want       []string // in the error; none: the app starts
+	}{
+		{"front page", frontPage.URL + "/wiki/Main_Page", []string{frontPage.URL + "/wiki/Main_Page", "is not the wiki's api.php", "https://wiki.example.org/w/api.php"}},
+		{"404", missing.URL + "/api.php", []string{"is not the wiki's api.php", "404 Not Found", "https://wiki.example.org/w/api.php"}},
+		{"redirect", moved.URL + "/api.php", []string{"redirect", "301", "https://wiki.example.org/w/api.php"}},
+		{"unreachable", freeURL(t) + "/w/api.php", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MWLOGIN_WIKI", "")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := false
+			err := run(ctx, []string{"-listen", "127.0.0.1:0", "-wiki", tc.wiki}, func(string) {
+				started = true
+				cancel()
+			})
+			if tc.want == nil {
+				if !started || err != nil {
+					t.Fatalf("an unreachable wiki stopped the start: %v", err)
+				}
+				return
+			}
+			if started || err == nil {
+				t.Fatal("the app started")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("the error lacks %q: %v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// freeURL returns the URL of a loopback port where nothing listens.
+func freeURL(t *testing.T) string {
+	return "http://" + freeAddr(t)
 }
