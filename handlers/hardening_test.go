@@ -664,3 +664,40 @@ func TestWikiNotFoundIsConfiguration(t *testing.T) {
 	mustContain(t, p, "wrong address for the wiki", "404", "whoever runs this site")
 	mustNotContain(t, p, "try again in a moment", "Try again")
 }
+
+// A REDIRECT return whose wiki call failed has still spent its state: the
+// same return URL, replayed once the wiki is back, is refused and signs
+// nobody in.
+func TestReplayedReturnAfterWikiFailureIsRefused(t *testing.T) {
+	w := demowiki.New()
+	var failContinue atomic.Bool
+	wikiTS := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			r.ParseForm()
+			if r.PostForm.Get("logincontinue") != "" && failContinue.Load() {
+				http.Error(rw, "down for a moment", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.ServeHTTP(rw, r)
+	}))
+	defer wikiTS.Close()
+	e := newEnvFor(t, "/", wikiTS.URL+"/api.php", w, wikiTS)
+	b := browsertest.New(t)
+	ret := providerReturn(t, e, b)
+
+	failContinue.Store(true)
+	p := b.Get(ret.String())
+	if p.Status != http.StatusBadGateway {
+		t.Fatalf("return while the wiki fails: status %d: %s", p.Status, p.Text())
+	}
+	failContinue.Store(false)
+	p = b.Get(ret.String())
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("replayed return: status %d, want 400: %s", p.Status, p.Text())
+	}
+	mustContain(t, p, "no sign-in waiting")
+	if strings.Contains(b.Get(e.base+"/").Text(), "signed in to the wiki") || w.LoggedIn() != 0 {
+		t.Fatal("a replayed return signed someone in")
+	}
+}
