@@ -47,7 +47,8 @@ type config struct {
 	loginAttempts   int
 	forwardClientIP bool
 	frameAncestors  string
-	debugListen     string
+	metricsListen   string
+	pprof           bool
 }
 
 func main() {
@@ -94,9 +95,17 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&attempts, "login-attempts", attempts, "login attempts a client may make at once, then one per 6 s; -1 turns the limit off (MWLOGIN_LOGIN_ATTEMPTS)")
 	fs.BoolVar(&cfg.forwardClientIP, "forward-client-ip", envBool("MWLOGIN_FORWARD_CLIENT_IP"), "send the user's address to the wiki as X-Forwarded-For, for wikis that trust this server as a proxy (MWLOGIN_FORWARD_CLIENT_IP)")
 	fs.StringVar(&cfg.frameAncestors, "frame-ancestors", env("MWLOGIN_FRAME_ANCESTORS", ""), "comma-separated origins allowed to frame the pages; none by default (MWLOGIN_FRAME_ANCESTORS)")
-	fs.StringVar(&cfg.debugListen, "debug-listen", env("MWLOGIN_DEBUG_LISTEN", ""), "address for Go's profiler (net/http/pprof), such as 127.0.0.1:6060; off by default, never expose it (MWLOGIN_DEBUG_LISTEN)")
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", env("MWLOGIN_METRICS_LISTEN", ""), "address for Prometheus metrics (/metrics) on a listener of its own, such as 127.0.0.1:9090; off by default (MWLOGIN_METRICS_LISTEN)")
+	fs.BoolVar(&cfg.pprof, "pprof", envBool("MWLOGIN_PPROF"), "also serve Go's profiler (net/http/pprof) at /debug/pprof/ on the metrics listener; never expose it (MWLOGIN_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	// The variable would otherwise be ignored without a word.
+	if _, ok := os.LookupEnv("MWLOGIN_DEBUG_LISTEN"); ok {
+		return cfg, errors.New("MWLOGIN_DEBUG_LISTEN is no longer read: set MWLOGIN_METRICS_LISTEN to the address, and MWLOGIN_PPROF=1 to serve the profiler there")
+	}
+	if cfg.pprof && cfg.metricsListen == "" {
+		return cfg, errors.New("-pprof (MWLOGIN_PPROF) serves the profiler on the metrics listener: set -metrics-listen (MWLOGIN_METRICS_LISTEN) too")
 	}
 	n, err := strconv.Atoi(attempts)
 	if err != nil || n == 0 || n < -1 {
@@ -181,6 +190,9 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWiki(ctx, client, cfg.wikiAPI, log); err != nil {
+		return err
+	}
 
 	store.SetRedisLogger(log)
 	backend, storeName, err := openStore(cfg.store)
@@ -215,24 +227,30 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
 		defer cancel()
 		if err := app.Ready(ctx); err != nil {
-			log.WarnContext(c.Request.Context(), "readiness check: the wiki does not answer", "err", err)
-			c.String(http.StatusServiceUnavailable, "the wiki does not answer\n")
+			log.WarnContext(c.Request.Context(), "readiness check failed", "err", err)
+			// Only what failed, not how: the error names internal addresses.
+			body := ""
+			for _, down := range []error{handlers.ErrWikiDown, handlers.ErrStoreDown} {
+				if errors.Is(err, down) {
+					body += down.Error() + "\n"
+				}
+			}
+			c.String(http.StatusServiceUnavailable, body)
 			return
 		}
 		c.String(http.StatusOK, "ok\n")
 	})
-	router.GET("/metrics", gin.WrapH(m.Handler()))
 
 	srv := &http.Server{Addr: cfg.listen, Handler: router, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL, "wiki", cfg.wikiAPI, "store", storeName, "dev", dev)
 
-	if cfg.debugListen != "" {
-		stopDebug, err := serveDebug(cfg.debugListen, log)
+	if cfg.metricsListen != "" {
+		stopMetrics, err := serveMetrics(cfg.metricsListen, m.Handler(), cfg.pprof, log)
 		if err != nil {
 			return err
 		}
-		defer stopDebug()
+		defer stopMetrics()
 	}
 	if onListen != nil {
 		onListen(ln.Addr().String())
@@ -250,24 +268,55 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	return srv.Shutdown(sctx)
 }
 
-// serveDebug serves Go's profiler on its own listener, apart from the
-// app's routes, so that it is reachable only where the operator put it.
-func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
+// serveMetrics serves Prometheus metrics, and Go's profiler if asked, on a
+// listener of their own, apart from the app's routes, so that they are
+// reachable only where the operator put them.
+func serveMetrics(addr string, metrics http.Handler, profiler bool, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("debug listener: %w", err)
-	}
-	if !loopback("http://" + ln.Addr().String()) {
-		log.Warn("the profiler listens beyond this machine; it shows the process's internals to anyone who reaches it", "addr", ln.Addr().String())
+		return nil, fmt.Errorf("metrics listener: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /metrics", metrics)
+	if profiler {
+		if !loopback("http://" + ln.Addr().String()) {
+			log.Warn("the profiler listens beyond this machine; it shows the process's internals to anyone who reaches it", "addr", ln.Addr().String())
+		}
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	log.Info("profiler listening", "addr", ln.Addr().String())
+	log.Info("metrics listening", "addr", ln.Addr().String(), "pprof", profiler)
 	return func() { srv.Close() }, nil
+}
+
+// checkWiki asks the wiki for its siteinfo at start, so that a -wiki URL
+// that is not the wiki's api.php (its front page, say) is refused now, with
+// the right form, rather than found by the first user. A wiki that does not
+// answer, or answers 5xx, is only warned about: it may be down for a moment
+// while this deploys, and /readyz tells when it is back.
+func checkWiki(ctx context.Context, client *mwclient.Client, api string, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := client.Ping(ctx)
+	if err == nil {
+		return nil
+	}
+	const form = "it should look like https://wiki.example.org/w/api.php"
+	var he *mwclient.HTTPError
+	var de *mwclient.DecodeError
+	switch {
+	case errors.As(err, &he) && he.StatusCode >= 300 && he.StatusCode < 400:
+		return fmt.Errorf("-wiki (MWLOGIN_WIKI) %s answered %s, a redirect, and API calls follow none: give the address of api.php itself; %s", api, he.Status, form)
+	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone):
+		return fmt.Errorf("-wiki (MWLOGIN_WIKI) %s is not the wiki's api.php: it answered %s; %s", api, he.Status, form)
+	case errors.As(err, &de):
+		return fmt.Errorf("-wiki (MWLOGIN_WIKI) %s is not the wiki's api.php: it answered a page, not API JSON; %s", api, form)
+	}
+	log.WarnContext(ctx, "could not confirm the wiki's api.php at start; starting anyway, /readyz says when the wiki answers", "wiki", api, "err", err)
+	return nil
 }
 
 // splitList splits a comma-separated setting, dropping empty items.

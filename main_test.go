@@ -5,12 +5,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
+	"github.com/mwlogin/mwlogin/internal/testredis"
 )
 
 // startRun runs the command with args, with no wiki configured (the demo
@@ -37,9 +39,15 @@ func startRun(t *testing.T, args ...string) (base string, cancel func(), done <-
 // TestDemoOutOfTheBox runs the command as `go run .` would, with no wiki
 // configured: the built-in demo wiki, health, readiness and metrics.
 func TestDemoOutOfTheBox(t *testing.T) {
-	base, cancel, done := startRun(t, "-listen", "127.0.0.1:0", "-log-format", "json")
+	metricsAddr := freeAddr(t)
+	base, cancel, done := startRun(t, "-listen", "127.0.0.1:0", "-log-format", "json", "-metrics-listen", metricsAddr)
 	get := func(path string) (int, string) {
-		resp, err := http.Get(base + path)
+		if path == "/metrics" {
+			path = "http://" + metricsAddr + path
+		} else {
+			path = base + path
+		}
+		resp, err := http.Get(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,17 +97,22 @@ func TestDemoOutOfTheBox(t *testing.T) {
 	}
 }
 
-// The profiler is off unless asked for, and then only on its own listener.
-func TestDebugListener(t *testing.T) {
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	debugAddr := ln.Addr().String()
-	ln.Close()
-	base, cancel, done := startRun(t, "-listen", "127.0.0.1:0", "-debug-listen", debugAddr)
-	defer cancel()
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Metrics, and the profiler when asked for, are served only on the
+// private listener of -metrics-listen, never on the public one.
+func TestMetricsListener(t *testing.T) {
 	status := func(url string) int {
+		t.Helper()
 		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
@@ -107,18 +120,171 @@ func TestDebugListener(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := status("http://" + debugAddr + "/debug/pprof/"); code != http.StatusOK {
-		t.Fatalf("profiler: %d", code)
+	cases := []struct {
+		name    string
+		private bool // a -metrics-listen address is given
+		pprof   bool
+	}{
+		{"no metrics listener", false, false},
+		{"metrics only", true, false},
+		{"metrics and profiler", true, true},
 	}
-	if code := status(base + "/debug/pprof/"); code != http.StatusNotFound {
-		t.Fatalf("the app's own address serves the profiler: %d", code)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"-listen", "127.0.0.1:0"}
+			addr := freeAddr(t)
+			if tc.private {
+				args = append(args, "-metrics-listen", addr)
+			}
+			if tc.pprof {
+				args = append(args, "-pprof")
+			}
+			base, cancel, done := startRun(t, args...)
+			defer cancel()
+			for _, path := range []string{"/metrics", "/debug/pprof/"} {
+				if code := status(base + path); code != http.StatusNotFound {
+					t.Fatalf("the public address serves %s: %d", path, code)
+				}
+			}
+			if tc.private {
+				if code := status("http://" + addr + "/metrics"); code != http.StatusOK {
+					t.Fatalf("metrics listener /metrics: %d", code)
+				}
+				want := http.StatusNotFound
+				if tc.pprof {
+					want = http.StatusOK
+				}
+				if code := status("http://" + addr + "/debug/pprof/"); code != want {
+					t.Fatalf("metrics listener /debug/pprof/: %d, want %d", code, want)
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				t.Fatal("something still listens on the metrics address after shutdown")
+			}
+		})
+	}
+}
+
+// Settings that cannot work are refused at start with a message that says
+// what to set instead.
+func TestMetricsSettingsRefused(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"profiler without a listener", nil, []string{"-pprof"}, "-metrics-listen"},
+		{"the old debug listener", map[string]string{"MWLOGIN_DEBUG_LISTEN": "127.0.0.1:6060"}, nil, "MWLOGIN_METRICS_LISTEN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MWLOGIN_WIKI", "")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err := run(ctx, append([]string{"-listen", "127.0.0.1:0"}, tc.args...), func(string) {
+				t.Error("the app started")
+				cancel()
+			})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run: %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// /readyz answers ok only while every backend the app needs answers: the
+// wiki and the session store.
+func TestReadyzChecksTheSessionStore(t *testing.T) {
+	srv := testredis.Require(t)
+	base, cancel, done := startRun(t, "-listen", "127.0.0.1:0", "-store", srv.URL)
+	readyz := func() (int, string) {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := readyz(); code != http.StatusOK {
+		t.Fatalf("/readyz with Redis up: %d %s", code, body)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	code, body := readyz()
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "session store") || strings.Contains(body, "wiki") {
+		t.Fatalf("/readyz with Redis down: %d %q", code, body)
+	}
+	if strings.Contains(body, srv.Addr) {
+		t.Fatalf("/readyz tells the public where Redis is: %q", body)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if c, err := net.Dial("tcp", debugAddr); err == nil {
-		c.Close()
-		t.Fatal("the profiler still listens after shutdown")
+}
+
+// A -wiki URL that is not the wiki's api.php is refused at start with a
+// message that shows the right form; a wiki that does not answer at all is
+// not refused, since it may only be down while this deploys.
+func TestWikiURLCheckedAtStart(t *testing.T) {
+	frontPage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<html><body>Main Page</body></html>")
+	}))
+	defer frontPage.Close()
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	moved := httptest.NewServer(http.RedirectHandler("https://wiki.example.org/w/api.php", http.StatusMovedPermanently))
+	defer moved.Close()
+	cases := []struct {
+		name, wiki string
+		want       []string // in the error; none: the app starts
+	}{
+		{"front page", frontPage.URL + "/wiki/Main_Page", []string{frontPage.URL + "/wiki/Main_Page", "is not the wiki's api.php", "https://wiki.example.org/w/api.php"}},
+		{"404", missing.URL + "/api.php", []string{"is not the wiki's api.php", "404 Not Found", "https://wiki.example.org/w/api.php"}},
+		{"redirect", moved.URL + "/api.php", []string{"redirect", "301", "https://wiki.example.org/w/api.php"}},
+		{"unreachable", freeURL(t) + "/w/api.php", nil},
 	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MWLOGIN_WIKI", "")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := false
+			err := run(ctx, []string{"-listen", "127.0.0.1:0", "-wiki", tc.wiki}, func(string) {
+				started = true
+				cancel()
+			})
+			if tc.want == nil {
+				if !started || err != nil {
+					t.Fatalf("an unreachable wiki stopped the start: %v", err)
+				}
+				return
+			}
+			if started || err == nil {
+				t.Fatal("the app started")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("the error lacks %q: %v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// freeURL returns the URL of a loopback port where nothing listens.
+func freeURL(t *testing.T) string {
+	return "http://" + freeAddr(t)
 }

@@ -360,7 +360,7 @@ func (pt *point) startApp(cfg config) error {
 		if err != nil {
 			return err
 		}
-		extra = []string{"-debug-listen", addr}
+		extra = []string{"-metrics-listen", addr, "-pprof"}
 		pt.pprof = "http://" + addr
 	}
 	var err error

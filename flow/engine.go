@@ -29,6 +29,11 @@ var (
 	ErrBadRedirectTarget = errors.New("flow: the wiki's redirect target is not an absolute http or https URL")
 )
 
+// ErrUnknownStatus: clientlogin answered a status that is none of PASS,
+// FAIL, UI, REDIRECT and RESTART (a newer MediaWiki, or an extension). The
+// error wraps it with the status the wiki sent.
+var ErrUnknownStatus = errors.New("flow: clientlogin answered a status this app does not know")
+
 // Kind is what the browser must do after a step.
 type Kind int
 
@@ -142,7 +147,7 @@ func (e *Engine) Submit(ctx context.Context, st *State, in Input) (Outcome, erro
 			// form: it can start afresh, as a fresh form would.
 			return e.start(ctx, fresh, form)
 		}
-		fresh.Notice = NoticeExpired
+		fresh.Notice = NoticeLost
 		return Outcome{Kind: Show, State: fresh}, nil
 	case step == st.Answered:
 		// The step was answered already, by another post of the same form
@@ -246,7 +251,7 @@ func (e *Engine) cont(ctx context.Context, st *State, fields url.Values) (Outcom
 	sess := e.client.NewSession(st.Cookies)
 	res, err := sess.ClientLogin(ctx, mwclient.LoginParams{Token: st.Token, Continue: true, Fields: fields, Lang: st.Lang})
 	if errors.Is(err, mwclient.ErrBadToken) {
-		return e.expired(ctx, st.Lang)
+		return e.startOver(ctx, st.Lang, NoticeExpired)
 	}
 	if err != nil {
 		return Outcome{}, err
@@ -271,7 +276,7 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 		return Outcome{Kind: Pass, User: &User{Name: res.Username, Cookies: st.Cookies, SignedIn: e.now()}}, nil
 	case mwclient.StatusFail:
 		if prev != StageStart && res.MessageCode == "authmanager-authn-not-in-progress" {
-			return e.expired(ctx, st.Lang)
+			return e.startOver(ctx, st.Lang, NoticeExpired)
 		}
 		st.Stage, st.Tone = StageStart, ToneError
 		// The FAIL may have switched on a captcha, which only shows in
@@ -300,17 +305,17 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 		st.Requests = res.Requests
 		return Outcome{Kind: Show, State: st}, nil
 	}
-	return Outcome{}, fmt.Errorf("flow: clientlogin answered unknown status %q", res.Status)
+	return Outcome{}, fmt.Errorf("%w: %q", ErrUnknownStatus, res.Status)
 }
 
-// expired answers a flow whose wiki session is gone: a fresh form and a
-// word on what happened.
-func (e *Engine) expired(ctx context.Context, lang string) (Outcome, error) {
+// startOver answers a flow that cannot go on (its wiki session is gone, or we
+// no longer have it): a fresh form and a word on what happened.
+func (e *Engine) startOver(ctx context.Context, lang string, why Notice) (Outcome, error) {
 	st, err := e.Begin(ctx, lang)
 	if err != nil {
 		return Outcome{}, err
 	}
-	st.Notice = NoticeExpired
+	st.Notice = why
 	return Outcome{Kind: Show, State: st}, nil
 }
 

@@ -125,7 +125,7 @@ func TestStaleStep(t *testing.T) {
 		t.Fatalf("stale form: %+v", again.State)
 	}
 	none := submit(t, e, nil, "an-old-step")
-	if none.State.Notice != flow.NoticeExpired || none.State.Stage != flow.StageStart {
+	if none.State.Notice != flow.NoticeLost || none.State.Stage != flow.StageStart {
 		t.Fatalf("no flow: %+v", none.State)
 	}
 }

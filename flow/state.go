@@ -77,6 +77,10 @@ const (
 	NoticeNone Notice = ""
 	// NoticeExpired: the wiki forgot the login (session expired).
 	NoticeExpired Notice = "expired"
+	// NoticeLost: a step was posted for a flow we no longer have: our
+	// store lost it (a Redis restarted empty) or the flow's lifetime ran
+	// out here. The wiki is not to blame.
+	NoticeLost Notice = "lost"
 	// NoticeStale: the form was submitted twice or is out of date.
 	NoticeStale Notice = "stale"
 	// NoticeRestarted: the user chose to start over.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,20 +255,77 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.StaticFileFS("/static/bounce.js", "bounce.js", http.FS(static.FS))
 	r.Use(a.loadSession)
 	r.GET("/", a.index)
+	r.HEAD("/", a.index)
 	r.POST("/login", a.protect, a.throttle, a.submit)
 	r.POST("/restart", a.protect, a.restart)
 	r.POST("/cancel", a.protect, a.cancel)
 	r.POST("/logout", a.protect, a.logout)
 	// The return from a third party is protected by the flow's state
 	// value, not by the origin check: a provider may POST it cross-site.
+	// No HEAD: it would spend the return's single-use state.
 	r.GET("/return", a.throttle, a.callback)
 	r.POST("/return", a.limitBody, a.throttle, a.callback)
 	r.GET("/captcha/:step/:n", a.captcha)
+
+	// Any other method on our paths gets 405 and our own page. Gin's
+	// HandleMethodNotAllowed would do it, but it is the engine's setting,
+	// which a host that mounts us on a group owns, and it answers a bare
+	// text page without our headers.
+	for _, p := range []struct {
+		path  string
+		allow []string
+	}{
+		{"/", []string{http.MethodGet, http.MethodHead}},
+		{"/static/style.css", []string{http.MethodGet, http.MethodHead}},
+		{"/static/bounce.js", []string{http.MethodGet, http.MethodHead}},
+		{"/login", []string{http.MethodPost}},
+		{"/restart", []string{http.MethodPost}},
+		{"/cancel", []string{http.MethodPost}},
+		{"/logout", []string{http.MethodPost}},
+		{"/return", []string{http.MethodGet, http.MethodPost}},
+		{"/captcha/:step/:n", []string{http.MethodGet}},
+	} {
+		refuse := a.methodNotAllowed(strings.Join(p.allow, ", "))
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+			http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodTrace} {
+			if !slices.Contains(p.allow, m) {
+				r.Handle(m, p.path, refuse)
+			}
+		}
+	}
 }
 
-// Ready reports whether the wiki answers as an API, for readiness checks.
+// methodNotAllowed answers a method a path does not take.
+func (a *App) methodNotAllowed(allow string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Allow", allow)
+		a.errorPage(c, http.StatusMethodNotAllowed, errorView{
+			Message: "This address cannot be used with a " + c.Request.Method + " request.",
+			Detail:  "Open the login page and sign in from there."})
+	}
+}
+
+// Errors Ready wraps, one for each backend that does not answer.
+var (
+	ErrWikiDown  = errors.New("the wiki does not answer")
+	ErrStoreDown = errors.New("the session store does not answer")
+)
+
+// Ready reports whether the app can serve logins, for readiness checks:
+// the session backend answers (if it has a Ping, as store.Redis does; the
+// memory one is never down) and the wiki answers as an API. The error
+// wraps ErrStoreDown and ErrWikiDown for each that does not.
 func (a *App) Ready(ctx context.Context) error {
-	return a.flows.Ready(ctx)
+	var errs []error
+	if p, ok := a.opts.Backend.(interface{ Ping(context.Context) error }); ok {
+		if err := p.Ping(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrStoreDown, err))
+		}
+	}
+	if err := a.flows.Ready(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrWikiDown, err))
+	}
+	return errors.Join(errs...)
 }
 
 // Prefix is the mount prefix ("" at the root).

@@ -29,12 +29,22 @@ func describe(err error) (int, errorView) {
 	case errors.Is(err, flow.ErrBadRedirectTarget):
 		return http.StatusBadGateway, errorView{
 			Message: "The wiki asked to send you to an address that is not a web page, so we did not follow it."}
+	case errors.Is(err, flow.ErrUnknownStatus):
+		return http.StatusBadGateway, errorView{
+			Message: "The wiki answered something this app does not understand.",
+			Detail:  "Nothing was signed in. The wiki may be newer than this app; if it keeps happening, tell whoever runs this site.", Retry: true}
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, errorView{
 			Message: "The wiki took too long to answer.", Detail: "It may be busy. Nothing was lost; please try again in a moment.", Retry: true}
 	case errors.As(err, &te):
 		return http.StatusBadGateway, errorView{
 			Message: "The wiki cannot be reached right now.", Detail: "Nothing was lost; please try again in a moment.", Retry: true}
+	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone):
+		// api.php is not there: the configured address is wrong (or the
+		// wiki moved it), which waiting does not mend.
+		return http.StatusBadGateway, errorView{
+			Message: "This site is set up with a wrong address for the wiki: the wiki answered " + he.Status + ".",
+			Detail:  "Signing in cannot work until that is fixed; please tell whoever runs this site."}
 	case errors.As(err, &he):
 		return http.StatusBadGateway, errorView{
 			Message: "The wiki answered with an error (" + he.Status + ").", Detail: "Please try again in a moment.", Retry: true}

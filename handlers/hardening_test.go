@@ -1,11 +1,13 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +25,9 @@ import (
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
 	"github.com/mwlogin/mwlogin/internal/middleware"
+	"github.com/mwlogin/mwlogin/internal/testproc"
 	"github.com/mwlogin/mwlogin/mwclient"
+	"github.com/mwlogin/mwlogin/store"
 )
 
 // serve mounts the app at / with opts on top of working defaults, in front
@@ -422,4 +427,286 @@ func TestSessionStoreDown(t *testing.T) {
 		t.Fatalf("status %d", p.Status)
 	}
 	mustContain(t, p, "session storage is not answering", "Try again")
+}
+
+// forgetfulBackend is a session store that can lose everything at once, as
+// a Redis restarted without persistence does.
+type forgetfulBackend struct {
+	mu sync.Mutex
+	b  *store.Memory
+}
+
+func newForgetful() *forgetfulBackend { return &forgetfulBackend{b: store.NewMemory()} }
+
+func (f *forgetfulBackend) current() *store.Memory {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.b
+}
+
+func (f *forgetfulBackend) forget() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.b = store.NewMemory()
+}
+
+func (f *forgetfulBackend) Get(ctx context.Context, k string) ([]byte, error) {
+	return f.current().Get(ctx, k)
+}
+func (f *forgetfulBackend) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	return f.current().Set(ctx, k, v, ttl)
+}
+func (f *forgetfulBackend) SetNX(ctx context.Context, k string, v []byte, ttl time.Duration) (bool, error) {
+	return f.current().SetNX(ctx, k, v, ttl)
+}
+func (f *forgetfulBackend) Delete(ctx context.Context, k string) error {
+	return f.current().Delete(ctx, k)
+}
+
+// When our own store lost the login in progress, the page says so; it
+// does not blame the wiki, which still has the login.
+func TestLostFlowIsNotBlamedOnTheWiki(t *testing.T) {
+	_, api := demo(t)
+	backend := newForgetful()
+	base := serve(t, api, nil, func(o *handlers.Options) { o.Backend = backend })
+	b := browsertest.New(t)
+	p := b.Get(base+"/").Form("/login").Set("username", "Bob").Set("password", demowiki.Password).Submit()
+	if p.Input("OATHToken") == nil {
+		t.Fatalf("no 2FA step: %s", p.Text())
+	}
+	backend.forget()
+	p = p.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now())).Submit()
+	if p.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", p.Status, p.Text())
+	}
+	mustContain(t, p, "no longer had your sign-in", "Username", "Password")
+	mustNotContain(t, p, "wiki forgot")
+}
+
+// A sign-out the wiki did not hear of says so: the user is signed out
+// here, but their wiki session may live on until it expires.
+func TestSignOutWhileWikiUnreachable(t *testing.T) {
+	w := demowiki.New()
+	var down atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(rw, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.ServeHTTP(rw, r)
+	}))
+	defer ts.Close()
+	base := serve(t, ts.URL+"/api.php", nil, nil)
+	b := browsertest.New(t)
+	p := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
+	mustContain(t, p, "signed in to the wiki as Alice")
+	down.Store(true)
+	// The form after the sign-out comes from the app's cache of the
+	// wiki's login form, so it shows while the wiki is down.
+	p = p.Form("/logout").Submit()
+	mustContain(t, p, "signed out here", "could not be reached", "may still be active", "Username")
+	mustNotContain(t, p, "You have signed out.")
+	if n := w.LoggedIn(); n != 1 {
+		t.Fatalf("%d wiki sessions logged in; the wiki never heard of the sign-out", n)
+	}
+	down.Store(false)
+	if strings.Contains(b.Get(base+"/").Text(), "signed in to the wiki") {
+		t.Fatal("still signed in here after signing out")
+	}
+}
+
+// A browser that gives up on a login (closes the tab, presses stop) is
+// not a wiki outage: it is logged as what it is, not as an ERROR 502.
+func TestAbandonedRequestIsNotAnError(t *testing.T) {
+	var cancelRequest atomic.Value // func(): ends the app's request, as a browser going away does
+	w := demowiki.New()
+	wiki := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			cancelRequest.Load().(context.CancelFunc)()
+			http.Error(rw, "too late", http.StatusServiceUnavailable)
+			return
+		}
+		w.ServeHTTP(rw, r)
+	}))
+	defer wiki.Close()
+	logs := &testproc.SyncBuffer{}
+	base := serve(t, wiki.URL+"/api.php", func(r *gin.Engine) {
+		r.Use(func(c *gin.Context) {
+			ctx, cancel := context.WithCancel(c.Request.Context())
+			cancelRequest.Store(cancel)
+			c.Request = c.Request.WithContext(ctx)
+			c.Next()
+		})
+	}, func(o *handlers.Options) { o.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+	b := browsertest.New(t)
+	p := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
+	if p.Status == http.StatusBadGateway || strings.Contains(p.Body, "Sign-in problem") {
+		t.Fatalf("an error page was rendered for a browser that went away: %d", p.Status)
+	}
+	got := logs.String()
+	if !strings.Contains(got, "browser went away") || strings.Contains(got, "level=ERROR") || strings.Contains(got, "status=502") {
+		t.Fatalf("log:\n%s", got)
+	}
+}
+
+// multipartBody encodes values as multipart/form-data, as a form with
+// enctype="multipart/form-data" sends them, with filler bytes of padding.
+func multipartBody(t *testing.T, values url.Values, filler int) (io.Reader, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range values {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	if filler > 0 {
+		mw.WriteField("filler", strings.Repeat("x", filler))
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
+}
+
+// The form body limit holds whatever the encoding: a huge multipart post
+// is refused as too large, like a huge urlencoded one, not as a form that
+// could not be verified.
+func TestOversizedMultipartForm(t *testing.T) {
+	_, api := demo(t)
+	base := serve(t, api, nil, nil)
+	cases := []struct {
+		name   string
+		path   string
+		filler int
+		status int
+		want   string
+	}{
+		{"small login", "/login", 0, http.StatusOK, "You are signed in to the wiki as"},
+		{"10 MB login", "/login", 10 << 20, http.StatusRequestEntityTooLarge, "too large"},
+		{"10 MB return", "/return", 10 << 20, http.StatusRequestEntityTooLarge, "too large"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := browsertest.New(t)
+			f := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password)
+			body, ctype := multipartBody(t, f.Values, tc.filler)
+			req, err := http.NewRequest(http.MethodPost, base+tc.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", ctype)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			resp, err := b.Client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			page, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || !strings.Contains(string(page), tc.want) {
+				t.Fatalf("status %d, want %d with %q:\n%s", resp.StatusCode, tc.status, tc.want, page)
+			}
+			if resp.Header.Get("Content-Security-Policy") == "" {
+				t.Fatal("no security headers")
+			}
+		})
+	}
+}
+
+// pingBackend is a working store whose Ping answers err, as a Redis that
+// went away does.
+type pingBackend struct {
+	*store.Memory
+	err error
+}
+
+func (p pingBackend) Ping(context.Context) error { return p.err }
+
+// Ready checks every backend a login needs and names each that fails.
+func TestReadyNamesWhatDoesNotAnswer(t *testing.T) {
+	_, api := demo(t)
+	down := httptest.NewServer(http.NotFoundHandler())
+	downAPI := down.URL + "/api.php"
+	down.Close()
+	refused := errors.New("connection refused")
+	cases := []struct {
+		name          string
+		api           string
+		backend       store.Backend
+		wiki, storeOK bool
+	}{
+		{"memory", api, nil, true, true},
+		{"store up", api, pingBackend{store.NewMemory(), nil}, true, true},
+		{"store down", api, pingBackend{store.NewMemory(), refused}, true, false},
+		{"wiki down", downAPI, pingBackend{store.NewMemory(), nil}, false, true},
+		{"both down", downAPI, pingBackend{store.NewMemory(), refused}, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			client, err := mwclient.New(tc.api, mwclient.Options{Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, app, err := handlers.NewHandler("/", handlers.Options{Client: client, PublicURL: "https://a.example", Backend: tc.backend,
+				Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")}, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = app.Ready(context.Background())
+			if errors.Is(err, handlers.ErrWikiDown) == tc.wiki || errors.Is(err, handlers.ErrStoreDown) == tc.storeOK {
+				t.Fatalf("Ready: %v", err)
+			}
+		})
+	}
+}
+
+// A wiki that answers 404 is at a wrong address: a configuration error
+// for whoever runs the site, not an outage the user should wait out.
+func TestWikiNotFoundIsConfiguration(t *testing.T) {
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	base := serve(t, missing.URL+"/api.php", nil, nil)
+	p := browsertest.New(t).Get(base + "/")
+	if p.Status != http.StatusBadGateway {
+		t.Fatalf("status %d", p.Status)
+	}
+	mustContain(t, p, "wrong address for the wiki", "404", "whoever runs this site")
+	mustNotContain(t, p, "try again in a moment", "Try again")
+}
+
+// A REDIRECT return whose wiki call failed has still spent its state: the
+// same return URL, replayed once the wiki is back, is refused and signs
+// nobody in.
+func TestReplayedReturnAfterWikiFailureIsRefused(t *testing.T) {
+	w := demowiki.New()
+	var failContinue atomic.Bool
+	wikiTS := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			r.ParseForm()
+			if r.PostForm.Get("logincontinue") != "" && failContinue.Load() {
+				http.Error(rw, "down for a moment", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.ServeHTTP(rw, r)
+	}))
+	defer wikiTS.Close()
+	e := newEnvFor(t, "/", wikiTS.URL+"/api.php", w, wikiTS)
+	b := browsertest.New(t)
+	ret := providerReturn(t, e, b)
+
+	failContinue.Store(true)
+	p := b.Get(ret.String())
+	if p.Status != http.StatusBadGateway {
+		t.Fatalf("return while the wiki fails: status %d: %s", p.Status, p.Text())
+	}
+	failContinue.Store(false)
+	p = b.Get(ret.String())
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("replayed return: status %d, want 400: %s", p.Status, p.Text())
+	}
+	mustContain(t, p, "no sign-in waiting")
+	if strings.Contains(b.Get(e.base+"/").Text(), "signed in to the wiki") || w.LoggedIn() != 0 {
+		t.Fatal("a replayed return signed someone in")
+	}
 }

@@ -37,11 +37,19 @@ func (a *App) limitBody(c *gin.Context) {
 	}
 }
 
-// parseForm reads a bounded form body, answering the request itself (and
-// returning false) when it cannot.
+// parseForm reads a bounded form body, urlencoded or multipart, answering
+// the request itself (and returning false) when it cannot. Multipart is
+// parsed here, under our limit, because Gin's PostForm would otherwise
+// parse it later with its own, swallowing the too-large error.
 func (a *App) parseForm(c *gin.Context) bool {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
-	if err := c.Request.ParseForm(); err != nil {
+	var err error
+	if c.ContentType() == gin.MIMEMultipartPOSTForm {
+		err = c.Request.ParseMultipartForm(maxFormBytes)
+	} else {
+		err = c.Request.ParseForm()
+	}
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			a.errorPage(c, http.StatusRequestEntityTooLarge, errorView{Message: "The form sent was too large.", Retry: true})

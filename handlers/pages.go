@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,8 +104,20 @@ func (a *App) errorPage(c *gin.Context, status int, ev errorView) {
 	a.pages.render(c, status, tmplError, p)
 }
 
+// statusClientClosed is nginx's 499 "client closed request": nobody reads
+// it, but the access log then tells an abandoned request from a failure.
+const statusClientClosed = 499
+
 // fail answers an error from the flow or the wiki, and logs it.
 func (a *App) fail(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) || errors.Is(c.Request.Context().Err(), context.Canceled) {
+		// The browser went away (a closed tab, the stop button): no page
+		// would reach anyone, and neither the wiki nor we failed.
+		a.log.InfoContext(c.Request.Context(), "browser went away", "path", c.Request.URL.Path, "err", err)
+		c.Status(statusClientClosed)
+		c.Abort()
+		return
+	}
 	status, ev := describe(err)
 	level := slog.LevelWarn
 	if status >= 500 {
@@ -128,7 +141,11 @@ func (a *App) index(c *gin.Context) {
 	rememberReturnTo(c, sess)
 	st := flowOf(sess)
 	notice := ""
-	if c.Query("signedout") != "" {
+	switch c.Query("signedout") {
+	case "":
+	case signedOutHere:
+		notice = "You have signed out here, but the wiki could not be reached, so your wiki session may still be active until it expires."
+	default:
 		notice = "You have signed out."
 	}
 	if st == nil {
@@ -148,6 +165,8 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 	switch st.Notice {
 	case flow.NoticeExpired:
 		notice, tone = "Your sign-in took too long and the wiki forgot it. Please start again.", "error"
+	case flow.NoticeLost:
+		notice, tone = "We no longer had your sign-in in progress: it was left unfinished for too long, or this server lost it. Please start again.", "error"
 	case flow.NoticeStale:
 		notice, tone = "That form had already been sent or was out of date. Here is where your sign-in stands now.", "error"
 	case flow.NoticeRestarted:
@@ -339,13 +358,19 @@ func (a *App) cancel(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, a.prefix+"/")
 }
 
+// signedOutHere is the signedout value of a sign-out the wiki did not
+// hear of, so that the next page does not claim the wiki session ended.
+const signedOutHere = "here"
+
 // logout signs out here and on the wiki.
 func (a *App) logout(c *gin.Context) {
 	sess := a.session(c)
+	signedOut := "1"
 	if u := userOf(sess); u != nil {
 		if err := a.flows.SignOut(a.wikiContext(c), u); err != nil {
 			// Our side still signs out; the wiki session will expire.
 			a.log.WarnContext(c.Request.Context(), "wiki logout failed", "user", u.Name, "err", err)
+			signedOut = signedOutHere
 		}
 		a.log.InfoContext(c.Request.Context(), "signed out", "user", u.Name)
 		if a.opts.OnSignOut != nil {
@@ -358,7 +383,7 @@ func (a *App) logout(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout=1")
+	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout="+signedOut)
 }
 
 // signedIn shows who is signed in, once the flow has made sure the wiki

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 )
 
@@ -170,5 +172,78 @@ func TestLanguageIsForwarded(t *testing.T) {
 	want := []string{"de", "pt-br", "nl", ""}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("uselang sent %q, want %q", got, want)
+	}
+}
+
+// A status this app does not know is the wiki's oddity, not our failure.
+func TestUnknownLoginStatus(t *testing.T) {
+	info := `{"canauthenticatenow":true,"requests":[{"id":"P","required":"primary-required","metadata":[],
+	 "fields":{"username":{"type":"string","label":"Username","help":""},"password":{"type":"password","label":"Password","help":"","sensitive":true}}}]}`
+	ts := scriptedWiki(t, info, `{"clientlogin":{"status":"MAYBE","message":"Hmm"}}`)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
+	p := browsertest.New(t).Get(e.base+"/").Form("/login").Set("username", "Alice").Set("password", "pw-secret-123").Submit()
+	if p.Status != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502: %s", p.Status, p.Text())
+	}
+	mustContain(t, p, "does not understand")
+	mustNotContain(t, p, "on our side", "pw-secret-123")
+}
+
+// A field with no label is labelled with its name, which the wiki chose:
+// a hostile name is shown as text, never as markup.
+func TestUnlabelledHostileFieldNameIsEscaped(t *testing.T) {
+	const name = `x"><img src=y onerror=alert(1)><script>alert(2)</script>`
+	info, _ := json.Marshal(map[string]any{
+		"canauthenticatenow": true,
+		"requests": []any{map[string]any{
+			"id": "Odd", "required": "required", "metadata": []any{},
+			"fields": map[string]any{name: map[string]any{"type": "string", "label": "", "help": ""}},
+		}},
+	})
+	ts := scriptedWiki(t, string(info), `{"clientlogin":{"status":"FAIL","message":"No","messagecode":"x"}}`)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
+	p := browsertest.New(t).Get(e.base + "/")
+	if p.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", p.Status, p.Text())
+	}
+	injected := p.Find(func(n *html.Node) bool {
+		if n.Type != html.ElementNode {
+			return false
+		}
+		_, handler := browsertest.Attr(n, "onerror")
+		return n.Data == "img" || n.Data == "script" || handler
+	})
+	if len(injected) > 0 {
+		t.Fatalf("the field name became markup:\n%s", p.Body)
+	}
+	// The name is the label, as text, and the input still carries it.
+	mustContain(t, p, `<img src=y onerror=alert(1)>`)
+	if p.Input(name) == nil {
+		t.Fatalf("no input named after the field:\n%s", p.Body)
+	}
+}
+
+// After a FAIL, a field the wiki marks sensitive that is not a password
+// (a PIN typed as text) comes back empty, like the password; the user
+// name is kept.
+func TestSensitiveTextFieldIsNotShownAgain(t *testing.T) {
+	info := `{"canauthenticatenow":true,"requests":[{"id":"P","required":"primary-required","metadata":[],
+	 "fields":{"username":{"type":"string","label":"Username","help":""},
+	           "pin":{"type":"string","label":"PIN","help":"","sensitive":true},
+	           "password":{"type":"password","label":"Password","help":"","sensitive":true}}}]}`
+	ts := scriptedWiki(t, info, `{"clientlogin":{"status":"FAIL","message":"Wrong PIN.","messagecode":"wrongpin"}}`)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
+	b := browsertest.New(t)
+	p := b.Get(e.base+"/").Form("/login").Set("username", "Alice").Set("pin", "pin-secret-8642").Set("password", "pw-secret-123").Submit()
+	mustContain(t, p, "Wrong PIN.")
+	mustNotContain(t, p, "pin-secret-8642", "pw-secret-123")
+	if v, _ := browsertest.Attr(p.Input("pin"), "value"); v != "" {
+		t.Fatalf("the PIN was filled in again: %q", v)
+	}
+	if v, _ := browsertest.Attr(p.Input("username"), "value"); v != "Alice" {
+		t.Fatalf("user name not kept: %q", v)
+	}
+	if strings.Contains(e.logs.String(), "pin-secret-8642") {
+		t.Fatal("the PIN is in the log")
 	}
 }
