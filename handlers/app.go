@@ -83,13 +83,21 @@ type Options struct {
 	// FrameAncestors lists the origins allowed to frame our pages (CSP
 	// frame-ancestors), for tools that embed the login; none by default.
 	FrameAncestors []string
-	// LoginAttempts and LoginInterval limit login attempts (form posts and
-	// REDIRECT returns) per client address: LoginAttempts at once, then one
-	// per LoginInterval. Defaults 10 and 6s; negative LoginAttempts turns
-	// the limit off. The client address is gin's ClientIP, so configure the
-	// host engine's trusted proxies when behind a reverse proxy.
-	LoginAttempts int
-	LoginInterval time.Duration
+	// LoginFailuresPerUser limits failed logins for one user name from one
+	// client address within LoginUserWindow, and LoginFailuresPerAddress
+	// failed logins from one address, all names together, within
+	// LoginAddressWindow. A failed login is a login form the wiki answered
+	// FAIL (a wrong password, a wrong captcha); later steps of a login and
+	// the return from an identity provider are never counted nor refused.
+	// A success clears the user name's count at that address. Zero means
+	// the default (DefaultLoginFailuresPerUser and so on); negative turns
+	// the limit off. The client address is gin's ClientIP, an IPv6 address
+	// counting by its /64 network, so configure the host engine's trusted
+	// proxies when behind a reverse proxy.
+	LoginFailuresPerUser    int
+	LoginUserWindow         time.Duration
+	LoginFailuresPerAddress int
+	LoginAddressWindow      time.Duration
 	// ForwardClientIP sends the user's address to the wiki as
 	// X-Forwarded-For, for wikis that trust this server as a proxy
 	// ($wgSquidServers / $wgCdnServersNoPurge); otherwise the wiki's
@@ -116,6 +124,18 @@ const (
 	maxFormBytes           = 64 << 10
 )
 
+// Defaults of the login failure limits. Per user name they are MediaWiki's
+// own ($wgPasswordAttemptThrottle: 5 in 5 minutes per address and name).
+// Per address, 150 in an hour lets a room of 30 people each get their
+// password wrong five times, yet stops one address from trying a password
+// on thousands of accounts.
+const (
+	DefaultLoginFailuresPerUser    = 5
+	DefaultLoginUserWindow         = 5 * time.Minute
+	DefaultLoginFailuresPerAddress = 150
+	DefaultLoginAddressWindow      = time.Hour
+)
+
 // SessionValues are the values the app keeps in its sessions, by key and
 // type, as sessionstore.Config.JSONValues takes them (for tools that
 // measure or inspect the store as the app fills it).
@@ -135,7 +155,10 @@ type App struct {
 	cop      *http.CrossOriginProtection
 	wikiHost string
 	csp      string
-	limit    *ratelimit.Limiter
+	// userLimit counts failures by address and user name, addrLimit by
+	// address; nil when off.
+	userLimit *ratelimit.Limiter
+	addrLimit *ratelimit.Limiter
 }
 
 // Register mounts the login app on r (a router group whose base path is the
@@ -175,6 +198,18 @@ func newApp(prefix string, opts Options) (*App, error) {
 	}
 	if opts.RecheckAfter == 0 {
 		opts.RecheckAfter = DefaultRecheckAfter
+	}
+	if opts.LoginFailuresPerUser == 0 {
+		opts.LoginFailuresPerUser = DefaultLoginFailuresPerUser
+	}
+	if opts.LoginUserWindow <= 0 {
+		opts.LoginUserWindow = DefaultLoginUserWindow
+	}
+	if opts.LoginFailuresPerAddress == 0 {
+		opts.LoginFailuresPerAddress = DefaultLoginFailuresPerAddress
+	}
+	if opts.LoginAddressWindow <= 0 {
+		opts.LoginAddressWindow = DefaultLoginAddressWindow
 	}
 	if opts.Backend == nil {
 		opts.Backend = store.NewMemory()
@@ -237,16 +272,17 @@ func newApp(prefix string, opts Options) (*App, error) {
 		wikiHost: opts.Client.APIURL().Host,
 		csp:      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
 	}
-	if opts.LoginAttempts >= 0 {
-		if opts.LoginAttempts == 0 {
-			opts.LoginAttempts = 10
-		}
-		if opts.LoginInterval <= 0 {
-			opts.LoginInterval = 6 * time.Second
-		}
-		a.limit = ratelimit.New(opts.LoginAttempts, opts.LoginInterval)
-	}
+	a.userLimit = newLimiter(opts.LoginFailuresPerUser, opts.LoginUserWindow, opts.Now)
+	a.addrLimit = newLimiter(opts.LoginFailuresPerAddress, opts.LoginAddressWindow, opts.Now)
 	return a, nil
+}
+
+// newLimiter makes a failure limit, or nil for a negative max (no limit).
+func newLimiter(max int, window time.Duration, now func() time.Time) *ratelimit.Limiter {
+	if max < 0 {
+		return nil
+	}
+	return ratelimit.New(max, window, now)
 }
 
 func (a *App) routes(r *gin.RouterGroup) {
@@ -255,14 +291,14 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.StaticFileFS("/static/bounce.js", "bounce.js", http.FS(static.FS))
 	r.Use(a.loadSession)
 	r.GET("/", a.index)
-	r.POST("/login", a.protect, a.throttle, a.submit)
+	r.POST("/login", a.protect, a.submit)
 	r.POST("/restart", a.protect, a.restart)
 	r.POST("/cancel", a.protect, a.cancel)
 	r.POST("/logout", a.protect, a.logout)
 	// The return from a third party is protected by the flow's state
 	// value, not by the origin check: a provider may POST it cross-site.
-	r.GET("/return", a.throttle, a.callback)
-	r.POST("/return", a.limitBody, a.throttle, a.callback)
+	r.GET("/return", a.callback)
+	r.POST("/return", a.limitBody, a.callback)
 	r.GET("/captcha/:step/:n", a.captcha)
 }
 

@@ -169,8 +169,14 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 // submit handles the login form and every UI step.
 func (a *App) submit(c *gin.Context) {
 	sess := a.session(c)
-	out, err := a.flows.Submit(a.wikiContext(c), flowOf(sess), flow.Input{
-		Step: c.PostForm("step"), Form: c.Request.PostForm, Lang: uselang(c)})
+	st, step := flowOf(sess), c.PostForm("step")
+	at, ok := a.admit(c, st, step)
+	if !ok {
+		return
+	}
+	out, err := a.flows.Submit(a.wikiContext(c), st, flow.Input{
+		Step: step, Form: c.Request.PostForm, Lang: uselang(c)})
+	a.settle(at, out, err)
 	if err != nil {
 		a.fail(c, err)
 		return
