@@ -92,7 +92,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.contact, "contact", env("MWLOGIN_CONTACT", ""), "operator contact (URL or e-mail) for the User-Agent sent to the wiki (MWLOGIN_CONTACT)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("MWLOGIN_LOG_FORMAT", "text"), "log format: text or json (MWLOGIN_LOG_FORMAT)")
 	fs.StringVar(&cfg.store, "store", env("MWLOGIN_STORE", "memory"), "where sessions are kept: memory (one instance), or a redis:// or rediss:// URL shared by several instances (MWLOGIN_STORE)")
-	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("MWLOGIN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; none by default (MWLOGIN_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("MWLOGIN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (X-Real-IP never is); none by default (MWLOGIN_TRUSTED_PROXIES)")
 	perUser := env("MWLOGIN_LOGIN_FAILURES_PER_USER", strconv.Itoa(handlers.DefaultLoginFailuresPerUser))
 	fs.StringVar(&perUser, "login-failures-per-user", perUser, "failed logins one client address may make under one user name in 5 minutes; -1 turns the limit off (MWLOGIN_LOGIN_FAILURES_PER_USER)")
 	perAddress := env("MWLOGIN_LOGIN_FAILURES_PER_ADDRESS", strconv.Itoa(handlers.DefaultLoginFailuresPerAddress))
@@ -221,10 +221,10 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
-	// Gin believes X-Forwarded-For from anyone unless told otherwise; the
-	// login limits must see the real client.
-	if err := router.SetTrustedProxies(splitList(cfg.trustedProxies)); err != nil {
-		return fmt.Errorf("trusted proxies: %w", err)
+	// Gin believes X-Forwarded-For and X-Real-IP from anyone unless told
+	// otherwise; the login limits must see the real client.
+	if err := handlers.TrustProxies(router, splitList(cfg.trustedProxies)); err != nil {
+		return err
 	}
 	router.Use(middleware.RequestID(), middleware.AccessLog(log), middleware.Recovery(log))
 	app, err := handlers.Register(router.Group("/"), handlers.Options{

@@ -83,6 +83,13 @@ type Options struct {
 	// FrameAncestors lists the origins allowed to frame our pages (CSP
 	// frame-ancestors), for tools that embed the login; none by default.
 	FrameAncestors []string
+	// TrustedProxies lists the reverse proxies (addresses or CIDRs) whose
+	// X-Forwarded-For names the client, for the engine NewHandler makes;
+	// with none, the client is the connection's peer and a forged header
+	// changes nothing. X-Real-IP is never believed. Register leaves the
+	// client address to the host's gin engine, which by default believes
+	// both headers from anyone: a Gin host calls TrustProxies on it.
+	TrustedProxies []string
 	// LoginFailuresPerUser limits failed logins for one user name from one
 	// client address within LoginUserWindow, and LoginFailuresPerAddress
 	// failed logins from one address, all names together, within
@@ -91,9 +98,8 @@ type Options struct {
 	// the return from an identity provider are never counted nor refused.
 	// A success clears the user name's count at that address. Zero means
 	// the default (DefaultLoginFailuresPerUser and so on); negative turns
-	// the limit off. The client address is gin's ClientIP, an IPv6 address
-	// counting by its /64 network, so configure the host engine's trusted
-	// proxies when behind a reverse proxy.
+	// the limit off. The client address is gin's ClientIP (see
+	// TrustedProxies), an IPv6 address counting by its /64 network.
 	LoginFailuresPerUser    int
 	LoginUserWindow         time.Duration
 	LoginFailuresPerAddress int
@@ -321,10 +327,28 @@ func NewHandler(prefix string, opts Options) (http.Handler, *App, error) {
 		log = slog.Default()
 	}
 	engine := gin.New()
+	if err := TrustProxies(engine, opts.TrustedProxies); err != nil {
+		return nil, nil, err
+	}
 	engine.Use(middleware.RequestID(), middleware.Recovery(log))
 	app, err := Register(engine.Group(prefix), opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	return engine, app, nil
+}
+
+// TrustProxies makes engine take the client's address from X-Forwarded-For
+// only when the request comes from one of proxies (addresses or CIDRs),
+// and never from X-Real-IP. With no proxies the client is the connection's
+// peer. Gin's default believes both headers from anyone, which lets a
+// client pick the address the login limits count and the wiki is told.
+func TrustProxies(engine *gin.Engine, proxies []string) error {
+	// A proxy that appends X-Forwarded-For always sends one, so X-Real-IP
+	// would only ever be read when a client made it up.
+	engine.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	if err := engine.SetTrustedProxies(proxies); err != nil {
+		return fmt.Errorf("handlers: trusted proxies: %w", err)
+	}
+	return nil
 }
