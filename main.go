@@ -44,7 +44,10 @@ type config struct {
 	logFormat       string
 	store           string
 	trustedProxies  string
-	loginAttempts   int
+	// Failed logins allowed per address and user name, and per address;
+	// -1 for no limit.
+	userFailures    int
+	addrFailures    int
 	forwardClientIP bool
 	frameAncestors  string
 	metricsListen   string
@@ -90,9 +93,14 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.contact, "contact", env("MWLOGIN_CONTACT", ""), "operator contact (URL or e-mail) for the User-Agent sent to the wiki (MWLOGIN_CONTACT)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("MWLOGIN_LOG_FORMAT", "text"), "log format: text or json (MWLOGIN_LOG_FORMAT)")
 	fs.StringVar(&cfg.store, "store", env("MWLOGIN_STORE", "memory"), "where sessions are kept: memory (one instance), or a redis:// or rediss:// URL shared by several instances (MWLOGIN_STORE)")
-	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("MWLOGIN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; none by default (MWLOGIN_TRUSTED_PROXIES)")
-	attempts := env("MWLOGIN_LOGIN_ATTEMPTS", "10")
-	fs.StringVar(&attempts, "login-attempts", attempts, "login attempts a client may make at once, then one per 6 s; -1 turns the limit off (MWLOGIN_LOGIN_ATTEMPTS)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("MWLOGIN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (X-Real-IP never is); none by default (MWLOGIN_TRUSTED_PROXIES)")
+	perUser := env("MWLOGIN_LOGIN_FAILURES_PER_USER", strconv.Itoa(handlers.DefaultLoginFailuresPerUser))
+	fs.StringVar(&perUser, "login-failures-per-user", perUser, "failed logins one client address may make under one user name in 5 minutes; -1 turns the limit off (MWLOGIN_LOGIN_FAILURES_PER_USER)")
+	perAddress := env("MWLOGIN_LOGIN_FAILURES_PER_ADDRESS", strconv.Itoa(handlers.DefaultLoginFailuresPerAddress))
+	fs.StringVar(&perAddress, "login-failures-per-address", perAddress, "failed logins one client address may make in an hour, all user names together; -1 turns the limit off (MWLOGIN_LOGIN_FAILURES_PER_ADDRESS)")
+	// Kept so that scripts that turned the old limit off still start.
+	attempts := env("MWLOGIN_LOGIN_ATTEMPTS", "")
+	fs.StringVar(&attempts, "login-attempts", attempts, "replaced by -login-failures-per-user and -login-failures-per-address; only -1 is accepted, and turns both off (MWLOGIN_LOGIN_ATTEMPTS)")
 	fs.BoolVar(&cfg.forwardClientIP, "forward-client-ip", envBool("MWLOGIN_FORWARD_CLIENT_IP"), "send the user's address to the wiki as X-Forwarded-For, for wikis that trust this server as a proxy (MWLOGIN_FORWARD_CLIENT_IP)")
 	fs.StringVar(&cfg.frameAncestors, "frame-ancestors", env("MWLOGIN_FRAME_ANCESTORS", ""), "comma-separated origins allowed to frame the pages; none by default (MWLOGIN_FRAME_ANCESTORS)")
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", env("MWLOGIN_METRICS_LISTEN", ""), "address for Prometheus metrics (/metrics) on a listener of its own, such as 127.0.0.1:9090; off by default (MWLOGIN_METRICS_LISTEN)")
@@ -107,17 +115,36 @@ func parseFlags(args []string) (config, error) {
 	if cfg.pprof && cfg.metricsListen == "" {
 		return cfg, errors.New("-pprof (MWLOGIN_PPROF) serves the profiler on the metrics listener: set -metrics-listen (MWLOGIN_METRICS_LISTEN) too")
 	}
-	n, err := strconv.Atoi(attempts)
-	if err != nil || n == 0 || n < -1 {
-		return cfg, fmt.Errorf("login attempts %q must be a positive number, or -1 for no limit", attempts)
+	var err error
+	if cfg.userFailures, err = failureLimit("login-failures-per-user", perUser); err != nil {
+		return cfg, err
 	}
-	cfg.loginAttempts = n
+	if cfg.addrFailures, err = failureLimit("login-failures-per-address", perAddress); err != nil {
+		return cfg, err
+	}
+	switch attempts {
+	case "":
+	case "-1":
+		cfg.userFailures, cfg.addrFailures = -1, -1
+	default:
+		return cfg, fmt.Errorf("-login-attempts (MWLOGIN_LOGIN_ATTEMPTS) %q: the login limit now counts failed logins; set -login-failures-per-user and -login-failures-per-address instead", attempts)
+	}
 	d, err := time.ParseDuration(lifetime)
 	if err != nil || d <= 0 {
 		return cfg, fmt.Errorf("session lifetime %q is not a positive duration", lifetime)
 	}
 	cfg.sessionLifetime = d
 	return cfg, nil
+}
+
+// failureLimit reads a login failure limit: a positive number, or -1 for
+// none.
+func failureLimit(name, value string) (int, error) {
+	n, err := strconv.Atoi(value)
+	if err != nil || n == 0 || n < -1 {
+		return 0, fmt.Errorf("-%s %q must be a positive number, or -1 for no limit", name, value)
+	}
+	return n, nil
 }
 
 // loopback reports whether a URL's host is this machine, where plain HTTP
@@ -206,16 +233,16 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
-	// Gin believes X-Forwarded-For from anyone unless told otherwise; the
-	// rate limit must see the real client.
-	if err := router.SetTrustedProxies(splitList(cfg.trustedProxies)); err != nil {
-		return fmt.Errorf("trusted proxies: %w", err)
+	// Gin believes X-Forwarded-For and X-Real-IP from anyone unless told
+	// otherwise; the login limits must see the real client.
+	if err := handlers.TrustProxies(router, splitList(cfg.trustedProxies)); err != nil {
+		return err
 	}
 	router.Use(middleware.RequestID(), middleware.AccessLog(log), middleware.Recovery(log))
 	app, err := handlers.Register(router.Group("/"), handlers.Options{
 		Client: client, PublicURL: cfg.publicURL, Keys: keys, InsecureCookies: insecure,
 		SessionLifetime: cfg.sessionLifetime, Logger: log, Backend: backend.Backend,
-		LoginAttempts: cfg.loginAttempts, ForwardClientIP: cfg.forwardClientIP,
+		LoginFailuresPerUser: cfg.userFailures, LoginFailuresPerAddress: cfg.addrFailures, ForwardClientIP: cfg.forwardClientIP,
 		FrameAncestors: splitList(cfg.frameAncestors),
 		Metrics:        m, Banner: banner,
 	})

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -287,4 +288,45 @@ func TestWikiURLCheckedAtStart(t *testing.T) {
 // freeURL returns the URL of a loopback port where nothing listens.
 func freeURL(t *testing.T) string {
 	return "http://" + freeAddr(t)
+}
+
+func TestLoginLimitFlags(t *testing.T) {
+	cases := []struct {
+		name             string
+		args             []string
+		env              map[string]string
+		perUser, perAddr int
+		wantErr          string
+	}{
+		{"defaults", nil, nil, 5, 150, ""},
+		{"flags", []string{"-login-failures-per-user", "3", "-login-failures-per-address", "1000"}, nil, 3, 1000, ""},
+		{"variables", nil, map[string]string{"MWLOGIN_LOGIN_FAILURES_PER_USER": "-1", "MWLOGIN_LOGIN_FAILURES_PER_ADDRESS": "40"}, -1, 40, ""},
+		{"zero", []string{"-login-failures-per-user", "0"}, nil, 0, 0, "-login-failures-per-user"},
+		{"not a number", []string{"-login-failures-per-address", "lots"}, nil, 0, 0, "-login-failures-per-address"},
+		{"the old flag turning the limit off", []string{"-login-attempts", "-1"}, nil, -1, -1, ""},
+		{"the old flag with a number", []string{"-login-attempts", "10"}, nil, 0, 0, "now counts failed logins"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"MWLOGIN_LOGIN_FAILURES_PER_USER", "MWLOGIN_LOGIN_FAILURES_PER_ADDRESS", "MWLOGIN_LOGIN_ATTEMPTS"} {
+				t.Setenv(k, tc.env[k])
+				if _, ok := tc.env[k]; !ok {
+					os.Unsetenv(k)
+				}
+			}
+			cfg, err := parseFlags(tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.userFailures != tc.perUser || cfg.addrFailures != tc.perAddr {
+				t.Fatalf("per user %d, per address %d; want %d, %d", cfg.userFailures, cfg.addrFailures, tc.perUser, tc.perAddr)
+			}
+		})
+	}
 }

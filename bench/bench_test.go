@@ -61,7 +61,7 @@ func newTestPoint(t *testing.T, latency time.Duration) *testPoint {
 	router := gin.New()
 	router.Use(middleware.Recovery(log), middleware.AccessLog(log))
 	if _, err := handlers.Register(router.Group("/"), handlers.Options{
-		Client: client, PublicURL: public, InsecureCookies: true, Logger: log, LoginAttempts: -1,
+		Client: client, PublicURL: public, InsecureCookies: true, Logger: log, LoginFailuresPerUser: -1, LoginFailuresPerAddress: -1,
 		Keys: [][]byte{[]byte("bench-test-key-0123456789-0123456789")},
 	}); err != nil {
 		t.Fatal(err)

@@ -80,13 +80,27 @@ type Options struct {
 	// FrameAncestors lists the origins allowed to frame our pages (CSP
 	// frame-ancestors), for tools that embed the login; none by default.
 	FrameAncestors []string
-	// LoginAttempts and LoginInterval limit login attempts (form posts and
-	// REDIRECT returns) per client address: LoginAttempts at once, then one
-	// per LoginInterval. Defaults 10 and 6s; negative LoginAttempts turns
-	// the limit off. The client address is gin's ClientIP, so configure the
-	// host engine's trusted proxies when behind a reverse proxy.
-	LoginAttempts int
-	LoginInterval time.Duration
+	// TrustedProxies lists the reverse proxies (addresses or CIDRs) whose
+	// X-Forwarded-For names the client, for the engine NewHandler makes;
+	// with none, the client is the connection's peer and a forged header
+	// changes nothing. X-Real-IP is never believed. Register leaves the
+	// client address to the host's gin engine, which by default believes
+	// both headers from anyone: a Gin host calls TrustProxies on it.
+	TrustedProxies []string
+	// LoginFailuresPerUser limits failed logins for one user name from one
+	// client address within LoginUserWindow, and LoginFailuresPerAddress
+	// failed logins from one address, all names together, within
+	// LoginAddressWindow. A failed login is a login form the wiki answered
+	// FAIL (a wrong password, a wrong captcha); later steps of a login and
+	// the return from an identity provider are never counted nor refused.
+	// A success clears the user name's count at that address. Zero means
+	// the default (DefaultLoginFailuresPerUser and so on); negative turns
+	// the limit off. The client address is gin's ClientIP (see
+	// TrustedProxies), an IPv6 address counting by its /64 network.
+	LoginFailuresPerUser    int
+	LoginUserWindow         time.Duration
+	LoginFailuresPerAddress int
+	LoginAddressWindow      time.Duration
 	// ForwardClientIP sends the user's address to the wiki as
 	// X-Forwarded-For, for wikis that trust this server as a proxy
 	// ($wgSquidServers / $wgCdnServersNoPurge); otherwise the wiki's
@@ -113,6 +127,18 @@ const (
 	maxFormBytes           = 64 << 10
 )
 
+// Defaults of the login failure limits. Per user name they are MediaWiki's
+// own ($wgPasswordAttemptThrottle: 5 in 5 minutes per address and name).
+// Per address, 150 in an hour lets a room of 30 people each get their
+// password wrong five times, yet stops one address from trying a password
+// on thousands of accounts.
+const (
+	DefaultLoginFailuresPerUser    = 5
+	DefaultLoginUserWindow         = 5 * time.Minute
+	DefaultLoginFailuresPerAddress = 150
+	DefaultLoginAddressWindow      = time.Hour
+)
+
 // App is a mounted login app.
 type App struct {
 	opts     Options
@@ -125,7 +151,10 @@ type App struct {
 	cop      *http.CrossOriginProtection
 	wikiHost string
 	csp      string
-	limit    *ratelimit.Limiter
+	// userLimit counts failures by address and user name, addrLimit by
+	// address; nil when off.
+	userLimit *ratelimit.Limiter
+	addrLimit *ratelimit.Limiter
 }
 
 // Register mounts the login app on r (a router group whose base path is the
@@ -162,6 +191,18 @@ func newApp(prefix string, opts Options) (*App, error) {
 	}
 	if opts.RecheckAfter == 0 {
 		opts.RecheckAfter = DefaultRecheckAfter
+	}
+	if opts.LoginFailuresPerUser == 0 {
+		opts.LoginFailuresPerUser = DefaultLoginFailuresPerUser
+	}
+	if opts.LoginUserWindow <= 0 {
+		opts.LoginUserWindow = DefaultLoginUserWindow
+	}
+	if opts.LoginFailuresPerAddress == 0 {
+		opts.LoginFailuresPerAddress = DefaultLoginFailuresPerAddress
+	}
+	if opts.LoginAddressWindow <= 0 {
+		opts.LoginAddressWindow = DefaultLoginAddressWindow
 	}
 	if opts.Backend == nil {
 		opts.Backend = store.NewMemory()
@@ -237,16 +278,17 @@ func newApp(prefix string, opts Options) (*App, error) {
 		wikiHost: opts.Client.APIURL().Host,
 		csp:      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
 	}
-	if opts.LoginAttempts >= 0 {
-		if opts.LoginAttempts == 0 {
-			opts.LoginAttempts = 10
-		}
-		if opts.LoginInterval <= 0 {
-			opts.LoginInterval = 6 * time.Second
-		}
-		a.limit = ratelimit.New(opts.LoginAttempts, opts.LoginInterval)
-	}
+	a.userLimit = newLimiter(opts.LoginFailuresPerUser, opts.LoginUserWindow, opts.Now)
+	a.addrLimit = newLimiter(opts.LoginFailuresPerAddress, opts.LoginAddressWindow, opts.Now)
 	return a, nil
+}
+
+// newLimiter makes a failure limit, or nil for a negative max (no limit).
+func newLimiter(max int, window time.Duration, now func() time.Time) *ratelimit.Limiter {
+	if max < 0 {
+		return nil
+	}
+	return ratelimit.New(max, window, now)
 }
 
 func (a *App) routes(r *gin.RouterGroup) {
@@ -256,15 +298,15 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.Use(a.loadSession)
 	r.GET("/", a.index)
 	r.HEAD("/", a.index)
-	r.POST("/login", a.protect, a.throttle, a.submit)
+	r.POST("/login", a.protect, a.submit)
 	r.POST("/restart", a.protect, a.restart)
 	r.POST("/cancel", a.protect, a.cancel)
 	r.POST("/logout", a.protect, a.logout)
 	// The return from a third party is protected by the flow's state
 	// value, not by the origin check: a provider may POST it cross-site.
 	// No HEAD: it would spend the return's single-use state.
-	r.GET("/return", a.throttle, a.callback)
-	r.POST("/return", a.limitBody, a.throttle, a.callback)
+	r.GET("/return", a.callback)
+	r.POST("/return", a.limitBody, a.callback)
 	r.GET("/captcha/:step/:n", a.captcha)
 
 	// Any other method on our paths gets 405 and our own page. Gin's
@@ -342,10 +384,28 @@ func NewHandler(prefix string, opts Options) (http.Handler, *App, error) {
 		log = slog.Default()
 	}
 	engine := gin.New()
+	if err := TrustProxies(engine, opts.TrustedProxies); err != nil {
+		return nil, nil, err
+	}
 	engine.Use(middleware.RequestID(), middleware.Recovery(log))
 	app, err := Register(engine.Group(prefix), opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	return engine, app, nil
+}
+
+// TrustProxies makes engine take the client's address from X-Forwarded-For
+// only when the request comes from one of proxies (addresses or CIDRs),
+// and never from X-Real-IP. With no proxies the client is the connection's
+// peer. Gin's default believes both headers from anyone, which lets a
+// client pick the address the login limits count and the wiki is told.
+func TrustProxies(engine *gin.Engine, proxies []string) error {
+	// A proxy that appends X-Forwarded-For always sends one, so X-Real-IP
+	// would only ever be read when a client made it up.
+	engine.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	if err := engine.SetTrustedProxies(proxies); err != nil {
+		return fmt.Errorf("handlers: trusted proxies: %w", err)
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ func benchApp(b *testing.B) http.Handler {
 	router := gin.New()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := handlers.Register(router.Group("/"), handlers.Options{
-		Client: client, PublicURL: "http://127.0.0.1:8080", InsecureCookies: true, Logger: log, LoginAttempts: -1,
+		Client: client, PublicURL: "http://127.0.0.1:8080", InsecureCookies: true, Logger: log, LoginFailuresPerUser: -1, LoginFailuresPerAddress: -1,
 		Keys: [][]byte{[]byte("bench-key-0123456789-0123456789-0123456789")},
 	}); err != nil {
 		b.Fatal(err)

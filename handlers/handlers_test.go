@@ -72,7 +72,7 @@ func newEnvFor(t *testing.T, prefix, apiURL string, wiki *demowiki.Wiki, wikiTS 
 	group := router.Group(prefix)
 	opts := handlers.Options{
 		Client: client, PublicURL: public, Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")},
-		InsecureCookies: true, Logger: log, LoginAttempts: -1,
+		InsecureCookies: true, Logger: log,
 		// Every signed-in page asks the wiki (assert=user) in these tests,
 		// so that each one proves the wiki session the app stored; the
 		// default, which trusts a fresh PASS, has tests of its own

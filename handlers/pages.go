@@ -219,13 +219,18 @@ func (a *App) submit(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, a.takeReturnTo(sess))
 		return
 	}
-	st := flowOf(sess)
+	st, step := flowOf(sess), c.PostForm("step")
+	at, ok := a.admit(c, st, step)
+	if !ok {
+		return
+	}
 	// Only this browser knows the ID of a flow past its first step (it was
 	// issued when the wiki learnt the first factor), so only then may the
 	// old ID lead to the new one for a moment (Store.Rotate).
 	grace := st != nil && st.Stage == flow.StageContinue
 	out, err := a.flows.Submit(a.wikiContext(c), st, flow.Input{
-		Step: c.PostForm("step"), Form: c.Request.PostForm, Lang: uselang(c)})
+		Step: step, Form: c.Request.PostForm, Lang: uselang(c)})
+	a.settle(at, out, err)
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -35,6 +35,11 @@ var page = template.Must(template.New("me").Parse(`<!DOCTYPE html>
 func newRouter(client *mwclient.Client, publicURL string, keys [][]byte, insecure bool) (*gin.Engine, error) {
 	r := gin.New()
 	r.Use(gin.Recovery())
+	// No reverse proxy in front: the client is the connection's peer, so
+	// no one can choose the address the login limits count.
+	if err := handlers.TrustProxies(r, nil); err != nil {
+		return nil, err
+	}
 	auth, err := handlers.Register(r.Group("/auth"), handlers.Options{
 		Client: client, PublicURL: publicURL, Keys: keys, InsecureCookies: insecure,
 		// The guarded page lives outside /auth, so the cookie must reach it.

@@ -152,6 +152,26 @@ func TOTP(secret string, t time.Time) string {
 
 var userIDs = map[string]int{UserAlice: 1, UserBob: 2, UserCarol: 3, UserDave: 4, UserErin: 5}
 
+// Students is how many numbered accounts, Student(1) to Student(Students),
+// the wiki has besides the named ones: password only, for tests of a room
+// full of people signing in from one address.
+const Students = 100
+
+// Student names the n-th numbered account.
+func Student(n int) string { return "Student" + strconv.Itoa(n) }
+
+// userID is the id of the account named user, if there is one.
+func userID(user string) (int, bool) {
+	if id, ok := userIDs[user]; ok {
+		return id, true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(user, "Student"))
+	if err != nil || n < 1 || n > Students || user != Student(n) {
+		return 0, false
+	}
+	return 100 + n, true
+}
+
 func randHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -500,7 +520,7 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 		return
 	}
 	user = strings.ToUpper(user[:1]) + user[1:]
-	if _, ok := userIDs[user]; !ok || pass != Password || user == UserCarol {
+	if _, ok := userID(user); !ok || pass != Password || user == UserCarol {
 		w.failures[user]++
 		w.writeJSON(rw, fail("Incorrect username or password entered. Please try again.", "wrongpassword"))
 		return
@@ -615,7 +635,8 @@ func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 
 func (w *Wiki) pass(rw http.ResponseWriter, s *session, user string) {
 	s.auth = nil
-	s.user, s.userID = user, userIDs[user]
+	s.user = user
+	s.userID, _ = userID(user)
 	delete(w.failures, user)
 	w.renew(rw, s)
 	w.writeJSON(rw, loginResult("PASS", map[string]any{"username": user}))
