@@ -90,8 +90,9 @@ func (a *App) protect(c *gin.Context) {
 			// button): its token was for the session's ID before the step
 			// changed it. Show where the sign-in stands; the wiki is not
 			// asked.
-			st.Notice = flow.NoticeStale
-			a.show(c, sess, st, http.StatusOK, "", false)
+			// Nothing is stored: this request holds no lock, and its copy
+			// of the session may be out of date.
+			a.renderStep(c, sess, st, http.StatusOK, staleNotice, "error", false)
 			c.Abort()
 			return
 		}

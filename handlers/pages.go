@@ -83,10 +83,25 @@ func (a *App) save(c *gin.Context, s *sessions.Session) error {
 		}
 		s.Options.MaxAge = int(life.Seconds())
 	}
-	if err := s.Save(c.Request, c.Writer); err != nil {
+	// Once the wiki has done a step, what it led to must be stored even if
+	// the browser has gone (a double click abandons the first post).
+	r := c.Request.WithContext(context.WithoutCancel(c.Request.Context()))
+	if err := s.Save(r, c.Writer); err != nil {
 		return fmt.Errorf("%w: %w", errStore, err)
 	}
 	return nil
+}
+
+// lock makes the requests that change one browser's flow take turns
+// (Store.Lock), and reloads sess as the previous one left it. It answers
+// the request itself when the store fails.
+func (a *App) lock(c *gin.Context, sess *sessions.Session) (unlock func(), ok bool) {
+	unlock, err := a.store.Lock(c.Request, sess)
+	if err != nil {
+		a.fail(c, fmt.Errorf("%w: %w", errStore, err))
+		return nil, false
+	}
+	return unlock, true
 }
 
 func (a *App) page(c *gin.Context, s *sessions.Session, title string) *pageData {
@@ -168,7 +183,7 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 	case flow.NoticeLost:
 		notice, tone = "We no longer had your sign-in in progress: it was left unfinished for too long, or this server lost it. Please start again.", "error"
 	case flow.NoticeStale:
-		notice, tone = "That form had already been sent or was out of date. Here is where your sign-in stands now.", "error"
+		notice, tone = staleNotice, "error"
 	case flow.NoticeRestarted:
 		notice = "Starting again."
 	}
@@ -183,6 +198,11 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 		a.fail(c, err)
 		return
 	}
+	a.renderStep(c, sess, st, status, notice, tone, autoRedirect)
+}
+
+// renderStep renders a flow's step without storing anything.
+func (a *App) renderStep(c *gin.Context, sess *sessions.Session, st *flow.State, status int, notice, tone string, autoRedirect bool) {
 	p := a.page(c, sess, stepTitle[st.Stage])
 	p.Notice, p.NoticeTone = notice, tone
 	p.Step = buildStep(st, a.html, a.prefix)
@@ -197,15 +217,16 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 	a.pages.render(c, status, name, p)
 }
 
+const staleNotice = "That form had already been sent or was out of date. Here is where your sign-in stands now."
+
 // submit handles the login form and every UI step.
 func (a *App) submit(c *gin.Context) {
 	sess := a.session(c)
 	if flowOf(sess) != nil {
 		// A double click posts the same step twice: the wiki must answer it
 		// once, and the second post shows what the first one led to.
-		unlock, err := a.store.Lock(c.Request, sess)
-		if err != nil {
-			a.fail(c, fmt.Errorf("%w: %w", errStore, err))
+		unlock, ok := a.lock(c, sess)
+		if !ok {
 			return
 		}
 		defer unlock()
@@ -225,9 +246,11 @@ func (a *App) submit(c *gin.Context) {
 		return
 	}
 	// Only this browser knows the ID of a flow past its first step (it was
-	// issued when the wiki learnt the first factor), so only then may the
-	// old ID lead to the new one for a moment (Store.Rotate).
-	grace := st != nil && st.Stage == flow.StageContinue
+	// issued when the wiki learnt the first factor), so only an answer to
+	// that step, in that flow, may leave the old ID leading to the new one
+	// for a moment (Store.Rotate). A fresh login posted under such an ID
+	// (one an attacker may have planted) may not.
+	grace := st != nil && st.Stage == flow.StageContinue && step == st.Step
 	out, err := a.flows.Submit(a.wikiContext(c), st, flow.Input{
 		Step: step, Form: c.Request.PostForm, Lang: uselang(c)})
 	a.settle(at, out, err)
@@ -299,6 +322,14 @@ func (a *App) callback(c *gin.Context) {
 		}
 	}
 	sess := a.session(c)
+	if flowOf(sess) != nil {
+		// A reload of the return must not send the provider's answer twice.
+		unlock, ok := a.lock(c, sess)
+		if !ok {
+			return
+		}
+		defer unlock()
+	}
 	st := flowOf(sess)
 	bounced := params.Get("mwlogin_bounced") != ""
 	params.Del("mwlogin_bounced")
@@ -341,6 +372,13 @@ func (a *App) callback(c *gin.Context) {
 // allows.
 func (a *App) restart(c *gin.Context) {
 	sess := a.session(c)
+	if flowOf(sess) != nil {
+		unlock, ok := a.lock(c, sess)
+		if !ok {
+			return
+		}
+		defer unlock()
+	}
 	out, err := a.flows.Restart(a.wikiContext(c), flowOf(sess))
 	if err != nil {
 		a.fail(c, err)

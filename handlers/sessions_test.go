@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
 	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/internal/browsertest"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
 	"github.com/mwlogin/mwlogin/mwclient"
+	"github.com/mwlogin/mwlogin/store"
 )
 
 // sessionCookie is the app's session cookie in b's jar.
@@ -100,7 +104,7 @@ func TestSessionIDChangesAtEveryFactor(t *testing.T) {
 }
 
 // countingWiki counts the clientlogin posts that reach the demo wiki.
-func countingWiki(t *testing.T, latency time.Duration) (*demowiki.Wiki, string, *atomic.Int64) {
+func countingWiki(t *testing.T, latency time.Duration) (*demowiki.Wiki, *httptest.Server, *atomic.Int64) {
 	w := demowiki.New()
 	w.Latency = latency
 	var posts atomic.Int64
@@ -111,15 +115,15 @@ func countingWiki(t *testing.T, latency time.Duration) (*demowiki.Wiki, string, 
 		w.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(ts.Close)
-	return w, ts.URL, &posts
+	return w, ts, &posts
 }
 
 // A double click on the two-factor step: the browser abandons the first
 // post and sends the second with the same cookie. The wiki answers the
 // step once, and the second post ends signed in.
 func TestDoubleClickTwoFactor(t *testing.T) {
-	w, wikiURL, posts := countingWiki(t, 150*time.Millisecond)
-	e := newEnvFor(t, "/", wikiURL+"/api.php", w, nil)
+	w, ts, posts := countingWiki(t, 150*time.Millisecond)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", w, ts)
 	b := browsertest.New(t)
 	step := login(t, e, b, "Bob", demowiki.Password)
 	f := step.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now()))
@@ -133,8 +137,8 @@ func TestDoubleClickTwoFactor(t *testing.T) {
 
 // The same on a UI step after the password (a step with every field type).
 func TestDoubleClickUIStep(t *testing.T) {
-	w, wikiURL, posts := countingWiki(t, 150*time.Millisecond)
-	e := newEnvFor(t, "/", wikiURL+"/api.php", w, nil)
+	w, ts, posts := countingWiki(t, 150*time.Millisecond)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", w, ts)
 	b := browsertest.New(t)
 	step := login(t, e, b, "Erin", demowiki.Password)
 	f := step.Form("/login").Set("nickname", "erin").Set("pin", "1234").Set("terms", "1").Set("topics", "science")
@@ -233,4 +237,116 @@ func testClient(t *testing.T) *mwclient.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// With a shared Redis as the store, the step the abandoned post finished
+// is stored all the same: the store is written in a context the browser
+// cannot cancel.
+func TestDoubleClickTwoFactorRedis(t *testing.T) {
+	w, ts, posts := countingWiki(t, 150*time.Millisecond)
+	backend, err := store.NewRedis("redis://" + miniredis.RunT(t).Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvFor(t, "/", ts.URL+"/api.php", w, ts, envHook{opts: func(o *handlers.Options) { o.Backend = backend }})
+	b := browsertest.New(t)
+	step := login(t, e, b, "Bob", demowiki.Password)
+	f := step.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now()))
+	before := posts.Load()
+	doubleClick(t, b, f)
+	if n := posts.Load() - before; n != 1 {
+		t.Fatalf("the wiki was asked %d times for one step", n)
+	}
+	mustContain(t, b.Get(e.base+"/"), "signed in to the wiki as Bob")
+}
+
+// A return from the identity provider loaded twice (a reload, the first
+// load abandoned) sends the provider's answer to the wiki once. The second
+// load cannot be led to the sign-in the first one made: the flow's ID may
+// have been planted by whoever sent the browser to the provider, so it
+// gets no pointer (see Store.Rotate); it says no sign-in is waiting.
+func TestReturnReloadedAsksTheWikiOnce(t *testing.T) {
+	w, ts, posts := countingWiki(t, 150*time.Millisecond)
+	e := newEnvFor(t, "/", ts.URL+"/api.php", w, ts)
+	b := browsertest.New(t)
+	ret := providerReturn(t, e, b)
+	get := func(ctx context.Context) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ret.String(), nil)
+		noFollow := *b.Client
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return noFollow.Do(req)
+	}
+	before := posts.Load()
+	ctx, abandon := context.WithCancel(context.Background())
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		if resp, err := get(ctx); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // the reload
+	abandon()
+	<-first
+	resp, err := get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := posts.Load() - before; n != 1 {
+		t.Fatalf("the wiki was asked %d times for one return", n)
+	}
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the second load answered %d, want 400 (no sign-in waiting)", resp.StatusCode)
+	}
+}
+
+// An attacker who planted the cookie of a two-factor step of their own,
+// even one a slow request of theirs wrote back after they cancelled it,
+// learns nothing when the victim signs in with a fresh login form under
+// it: only an answer to that very step may leave the old ID leading on.
+func TestPlantedContinueFlowLeadsNowhere(t *testing.T) {
+	e := newEnv(t, "/")
+	attacker := browsertest.New(t)
+	step := login(t, e, attacker, "Bob", demowiki.Password) // the attacker's own account
+	known := sessionCookie(t, e, attacker)
+	finish := slowPost(t, e, "/login", known) // holds a copy of the flow
+	step.Form("/cancel").Submit()
+	victim := browsertest.New(t)
+	plant(t, e, victim, known)
+	form := victim.Get(e.base + "/")
+	mustContain(t, form, "Username", "Password")
+	finish("csrf=wrong&step=whatever") // the stale copy
+	p := form.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
+	mustContain(t, p, "signed in to the wiki as Alice")
+	plant(t, e, attacker, known)
+	if got := attacker.Get(e.base + "/"); strings.Contains(got.Text(), "Alice") {
+		t.Fatalf("the planted cookie leads to the victim's session: %s", got.Text())
+	}
+}
+
+// slowPost starts a POST whose body has not all arrived, so that the
+// request has loaded the session; finish sends the rest and waits.
+func slowPost(t *testing.T, e *env, path string, c *http.Cookie) (finish func(body string)) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, e.base+path, pr)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultTransport.RoundTrip(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	pw.Write([]byte("a="))
+	time.Sleep(300 * time.Millisecond) // the server has loaded the session by now
+	return func(body string) {
+		pw.Write([]byte("&" + body))
+		pw.Close()
+		<-done
+	}
 }

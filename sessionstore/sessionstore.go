@@ -120,8 +120,11 @@ func (s *Store) Get(r *http.Request, name string) (*sessions.Session, error) {
 const RotationGrace = time.Minute
 
 // lockTTL bounds how long a request may hold a session's lock, so that a
-// request that dies holding it blocks the session for no longer.
-const lockTTL = time.Minute
+// request that dies holding it blocks the session for no longer. It is
+// well above the longest step (a few wiki calls of at most
+// mwclient.DefaultTimeout each), since a holder that outlived it would
+// release the next holder's lock.
+const lockTTL = 3 * time.Minute
 
 // New loads the session named by the request's cookie. A session always has
 // an ID: a browser without a valid cookie gets a new ticket, written out by
