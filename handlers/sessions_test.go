@@ -168,39 +168,46 @@ func TestResubmitAfterPassEndsSignedIn(t *testing.T) {
 	}
 }
 
-// doubleClick posts f twice from b, the second post 50 ms after the first,
-// which the browser abandons then (its context ends), as a browser does
-// when a button is clicked again before the page changed. It waits for the
-// second post's answer.
+// doubleClick posts f twice from b, as a browser does when a button is
+// clicked again before the page changed, and wants the second post to end
+// signed in (303).
 func doubleClick(t *testing.T, b *browsertest.Browser, f *browsertest.Form) {
 	t.Helper()
-	post := func(ctx context.Context) (*http.Response, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.Action.String(), strings.NewReader(f.Values.Encode()))
+	resp := twice(t, b, func() *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, f.Action.String(), strings.NewReader(f.Values.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		noFollow := *b.Client
-		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		return noFollow.Do(req)
+		return req
+	})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the second post answered %d, want 303 to the signed-in page", resp.StatusCode)
 	}
+}
+
+// twice sends the request newReq makes from b (redirects not followed),
+// abandons it 50 ms later (its context ends, as when the browser leaves
+// the page) and sends it again, returning the second answer.
+func twice(t *testing.T, b *browsertest.Browser, newReq func() *http.Request) *http.Response {
+	t.Helper()
+	noFollow := *b.Client
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ctx, abandon := context.WithCancel(context.Background())
 	first := make(chan struct{})
 	go func() {
 		defer close(first)
-		if resp, err := post(ctx); err == nil {
+		if resp, err := noFollow.Do(newReq().WithContext(ctx)); err == nil {
 			resp.Body.Close()
 		}
 	}()
-	time.Sleep(50 * time.Millisecond) // the second click
+	time.Sleep(50 * time.Millisecond) // the second click, or the reload
 	abandon()
 	<-first
-	resp, err := post(context.Background())
+	resp, err := noFollow.Do(newReq())
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("the second post answered %d, want 303 to the signed-in page", resp.StatusCode)
-	}
+	return resp
 }
 
 // In production (HTTPS) the cookie's name asks browsers to refuse it from
@@ -270,29 +277,11 @@ func TestReturnReloadedAsksTheWikiOnce(t *testing.T) {
 	e := newEnvFor(t, "/", ts.URL+"/api.php", w, ts)
 	b := browsertest.New(t)
 	ret := providerReturn(t, e, b)
-	get := func(ctx context.Context) (*http.Response, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ret.String(), nil)
-		noFollow := *b.Client
-		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		return noFollow.Do(req)
-	}
 	before := posts.Load()
-	ctx, abandon := context.WithCancel(context.Background())
-	first := make(chan struct{})
-	go func() {
-		defer close(first)
-		if resp, err := get(ctx); err == nil {
-			resp.Body.Close()
-		}
-	}()
-	time.Sleep(50 * time.Millisecond) // the reload
-	abandon()
-	<-first
-	resp, err := get(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := twice(t, b, func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, ret.String(), nil)
+		return req
+	})
 	if n := posts.Load() - before; n != 1 {
 		t.Fatalf("the wiki was asked %d times for one return", n)
 	}
