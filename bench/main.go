@@ -12,7 +12,10 @@
 //   - floor: browsers log in through bench/floor, a front end doing only the
 //     wiki's two calls on the app's HTTP server and wiki client;
 //   - app: browsers log in through the app, built from this tree and run
-//     through its command line.
+//     through its command line;
+//   - baseline (with -baseline REV): the same through the app built at REV,
+//     run right after the app at every point of every repeat, so that the
+//     ratio of the two is measured on the same machine at the same time.
 //
 // The results replace the generated part of docs/performance.md, with a
 // plot beside it. -quick is a smoke run of a few seconds that writes
@@ -40,6 +43,7 @@ type config struct {
 	latencies        []time.Duration
 	concurrency      []int
 	modes            []string
+	baseline         string // the commit, once resolved
 	doc              string
 	profile          string
 	bins             map[string]string // mode: app binary
@@ -65,6 +69,7 @@ func main() {
 	lat := flag.String("latency", "0,20ms", "comma-separated wiki latencies per API call")
 	conc := flag.String("concurrency", "1,16,64", "comma-separated numbers of simulated browsers")
 	modes := flag.String("modes", "direct,floor,app", "which of direct, floor and app to run")
+	baseline := flag.String("baseline", "", "a git revision: also run the app built there, alternating with this tree's")
 	quick := flag.Bool("quick", false, "a smoke run of a few seconds, writing nothing")
 	flag.StringVar(&cfg.doc, "doc", "docs/performance.md", "the report, from the repository's root; '' writes none")
 	flag.StringVar(&cfg.profile, "profile", "", "a directory for CPU profiles of this tree's app, one per point (for default.pgo)")
@@ -98,7 +103,7 @@ func main() {
 	if cfg.repeat < 1 || slices.Min(cfg.concurrency) < 1 || slices.Min(cfg.latencies) < 0 {
 		fatal(fmt.Errorf("-repeat, -concurrency and -latency must be positive"))
 	}
-	if err := run(&cfg); err != nil {
+	if err := run(&cfg, *baseline); err != nil {
 		fatal(err)
 	}
 }
@@ -121,7 +126,7 @@ func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
 	return out, nil
 }
 
-func run(cfg *config) error {
+func run(cfg *config, baseline string) error {
 	root, err := git(".", "rev-parse", "--show-toplevel")
 	if err != nil {
 		return err
@@ -141,6 +146,16 @@ func run(cfg *config) error {
 		if err := buildApp(root, cfg.bins["app"]); err != nil {
 			return err
 		}
+	}
+	if baseline != "" {
+		if cfg.bins["app"] == "" {
+			return errors.New("-baseline is compared with the app: add app to -modes")
+		}
+		cfg.bins["baseline"] = filepath.Join(tmp, "mwlogin-baseline")
+		if cfg.baseline, err = buildBaseline(root, baseline, cfg.bins["baseline"]); err != nil {
+			return err
+		}
+		cfg.modes = append(cfg.modes, "baseline")
 	}
 	loadavg, _ := os.ReadFile("/proc/loadavg")
 	rep := &report{cfg: cfg, started: time.Now(), loadavg: strings.Join(strings.Fields(string(loadavg))[:3], " ")}
@@ -215,7 +230,7 @@ func startPoint(cfg *config, mode string, lat time.Duration, extra ...string) (w
 		switch mode {
 		case "floor":
 			front, frontURL, err = startRole(cfg.log, "floor", "-wiki", addrs.API)
-		case "app":
+		case "app", "baseline":
 			front, frontURL, err = startApp(cfg.bins[mode], addrs.API, cfg.log, extra...)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,7 @@ func startRole(stderr io.Writer, args ...string) (*proc, string, error) {
 // startApp runs an app binary through its command line, as an operator
 // would, on loopback (so in development mode), its log to logFile. The
 // login rate limit is off: every simulated browser comes from 127.0.0.1.
+// Only flags the baseline has too may be used here.
 func startApp(bin, wikiAPI string, logFile *os.File, extra ...string) (*proc, string, error) {
 	addr, err := freeAddr()
 	if err != nil {
@@ -137,6 +139,21 @@ func buildApp(checkout, bin string) error {
 		return fmt.Errorf("building the app in %s: %w", checkout, err)
 	}
 	return nil
+}
+
+// buildBaseline builds the app at rev, in a worktree removed afterwards,
+// and returns the commit's short hash.
+func buildBaseline(root, rev, bin string) (string, error) {
+	hash, err := git(root, "rev-parse", "--short", rev+"^{commit}")
+	if err != nil {
+		return "", err
+	}
+	wt := filepath.Join(filepath.Dir(bin), "baseline-src")
+	if _, err := git(root, "worktree", "add", "--quiet", "--detach", wt, hash); err != nil {
+		return "", err
+	}
+	defer git(root, "worktree", "remove", "--force", wt)
+	return hash, buildApp(wt, bin)
 }
 
 func git(dir string, args ...string) (string, error) {

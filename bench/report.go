@@ -148,6 +148,9 @@ func (rep *report) markdown(plot string) string {
 	w("%s\n\n", beginMark)
 	w("Measured %s on %d CPUs (%s), load average %s before the first run; %s per run after %s of warm-up, every point %d times in turns, fresh processes for every run. Logins/s are medians over the repeats; ratios are taken within each repeat, then the median is shown with the lowest and highest.",
 		rep.started.UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version(), rep.loadavg, cfg.duration, cfg.warmup, cfg.repeat)
+	if cfg.baseline != "" {
+		w(" The baseline is the app built at `%s`.", cfg.baseline)
+	}
 	w("\n\n![Logins per second against browsers, by wiki latency](%s)\n\n", plot)
 	w("| wiki latency | browsers | direct logins/s | floor logins/s | app logins/s | app / direct | app / floor | app p50 / p99 ms | app CPU ms/login | app peak RSS MiB | wiki calls/login, conns | errors |\n")
 	w("| --- | ---: | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | --- | ---: |\n")
@@ -166,6 +169,21 @@ func (rep *report) markdown(plot string) string {
 				cell("%.1f", app(func(r *result) float64 { return ms(r.P50) })), cell("%.1f", app(func(r *result) float64 { return ms(r.P99) })),
 				cell("%.2f", app(func(r *result) float64 { return ms(r.CPU) })), cell("%.1f", app(func(r *result) float64 { return mib(r.PeakRSS) })),
 				cell("%.2f", app(func(r *result) float64 { return r.Calls })), cell("%.0f", app(func(r *result) float64 { return float64(r.Conns) })), errs)
+		}
+	}
+	if cfg.baseline != "" {
+		w("\nThe app against the baseline (`%s`), each pair of runs back to back:\n\n", cfg.baseline)
+		w("| wiki latency | browsers | app logins/s | baseline logins/s | app / baseline | CPU ms/login: app, baseline | peak RSS MiB: app, baseline |\n")
+		w("| --- | ---: | ---: | ---: | --- | --- | --- |\n")
+		for _, lat := range cfg.latencies {
+			for _, n := range cfg.concurrency {
+				m := func(mode string, f func(*result) float64) float64 { return rep.median(mode, lat, n, f) }
+				cpu := func(r *result) float64 { return ms(r.CPU) }
+				rss := func(r *result) float64 { return mib(r.PeakRSS) }
+				w("| %s | %d | %s | %s | %s | %s, %s | %s, %s |\n", latName(lat), n,
+					cell("%.0f", m("app", rate)), cell("%.0f", m("baseline", rate)), rep.ratioCell("app", "baseline", lat, n),
+					cell("%.2f", m("app", cpu)), cell("%.2f", m("baseline", cpu)), cell("%.1f", m("app", rss)), cell("%.1f", m("baseline", rss)))
+			}
 		}
 	}
 	if len(rep.probes) > 0 {
@@ -198,6 +216,16 @@ type target struct {
 // targets are the performance issue's, judged on this run.
 func (rep *report) targets() []target {
 	var ts []target
+	for _, p := range []struct {
+		lat time.Duration
+		n   int
+		min float64
+	}{{20 * time.Millisecond, 64, 0.97}, {0, 16, 0.75}} {
+		if med, lo, hi := rep.ratio("app", "baseline", p.lat, p.n); !math.IsNaN(med) {
+			ts = append(ts, target{fmt.Sprintf("%s, %d browsers: at least %.0f%% of the baseline's logins/s", latName(p.lat), p.n, 100*p.min),
+				fmt.Sprintf("%.0f%% (%.0f%% to %.0f%%)", 100*med, 100*lo, 100*hi), med >= p.min})
+		}
+	}
 	ts = append(ts, target{"no failed login", fmt.Sprintf("%d failed", rep.failed()), rep.failed() == 0})
 	for _, p := range rep.probes {
 		if p.Mode == "app" {
@@ -227,7 +255,7 @@ func (rep *report) svg() []byte {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">`+"\n", W, H)
 	w(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
-	colors := map[string]string{"direct": "#777777", "floor": "#3a8a3a", "app": "#1f5fbf"}
+	colors := map[string]string{"direct": "#777777", "floor": "#3a8a3a", "app": "#1f5fbf", "baseline": "#d9822b"}
 	for i, lat := range cfg.latencies {
 		x0 := ml + float64(i)*(pw+ml)
 		top := 0.0
