@@ -263,3 +263,16 @@ func TestReport(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestOrder: the app and the baseline take turns at going first.
+func TestOrder(t *testing.T) {
+	modes := []string{"direct", "floor", "app", "baseline"}
+	for i, want := range []string{"direct floor app baseline", "direct floor baseline app", "direct floor app baseline"} {
+		if got := strings.Join(order(modes, i), " "); got != want {
+			t.Errorf("repeat %d: %s, want %s", i, got, want)
+		}
+	}
+	if got := strings.Join(order([]string{"direct", "app"}, 1), " "); got != "direct app" {
+		t.Errorf("without a baseline: %s", got)
+	}
+}

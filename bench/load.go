@@ -407,7 +407,7 @@ func (d *direct) login() error {
 type load struct {
 	took   []time.Duration // of the logins that ended in the window
 	errors int             // failed logins, warm-up included
-	sample []string        // the first few errors
+	sample []string        // the first few errors of each worker
 }
 
 // drive runs n workers, each logging in again and again until to, and
@@ -437,7 +437,7 @@ func drive(n int, from, to time.Time, newWorker func() (login func() error, done
 			mu.Lock()
 			ld.took = append(ld.took, mine...)
 			ld.errors += errs
-			ld.sample = append(ld.sample, sample[:min(len(sample), 5-min(5, len(ld.sample)))]...)
+			ld.sample = append(ld.sample, sample...)
 			mu.Unlock()
 		})
 	}

@@ -14,8 +14,8 @@
 //   - app: browsers log in through the app, built from this tree and run
 //     through its command line;
 //   - baseline (with -baseline REV): the same through the app built at REV,
-//     run right after the app at every point of every repeat, so that the
-//     ratio of the two is measured on the same machine at the same time.
+//     run next to the app at every point of every repeat, so that the ratio
+//     of the two is measured on the same machine at the same time.
 //
 // The results replace the generated part of docs/performance.md, with a
 // plot beside it. -quick is a smoke run of a few seconds that writes
@@ -174,7 +174,7 @@ func run(cfg *config, baseline string) error {
 	for i := range cfg.repeat {
 		for _, lat := range cfg.latencies {
 			for _, n := range cfg.concurrency {
-				for _, mode := range cfg.modes {
+				for _, mode := range order(cfg.modes, i) {
 					r, err := runOnce(cfg, mode, lat, n)
 					if err != nil {
 						return fmt.Errorf("%s at %s, %d browsers: %w", mode, lat, n, err)
@@ -194,6 +194,17 @@ func run(cfg *config, baseline string) error {
 		return fmt.Errorf("%d logins failed; see the errors above", rep.failed())
 	}
 	return nil
+}
+
+// order is the modes of repeat i. The baseline runs right after the app in
+// even repeats and right before it in odd ones, so that a drift of the
+// machine favours neither.
+func order(modes []string, i int) []string {
+	out := slices.Clone(modes)
+	if a, b := slices.Index(out, "app"), slices.Index(out, "baseline"); a >= 0 && b >= 0 && i%2 == 1 {
+		out[a], out[b] = out[b], out[a]
+	}
+	return out
 }
 
 // result is one run.
@@ -298,7 +309,7 @@ func runOnce(cfg *config, mode string, lat time.Duration, n int) (*result, error
 	logins := len(ld.took)
 	r.Rate = float64(logins) / cfg.duration.Seconds()
 	r.P50, r.P99 = pct(ld.took, 50), pct(ld.took, 99)
-	r.Errors, r.Sample = ld.errors, ld.sample
+	r.Errors, r.Sample = ld.errors, ld.sample[:min(5, len(ld.sample))]
 	r.Conns = c1.Conns
 	if logins > 0 {
 		r.CPU /= time.Duration(logins)
