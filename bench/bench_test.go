@@ -230,7 +230,7 @@ func TestReport(t *testing.T) {
 		}
 	}
 	rep.probes = []probe{{"app", 0, 2}}
-	if med, lo, hi := rep.ratio("app", "baseline", lat, 64); med != 0.96 || lo != 0.9 || hi != 1 {
+	if med, lo, hi := rep.ratio("app", "baseline", lat, 64, rate); med != 0.96 || lo != 0.9 || hi != 1 {
 		t.Errorf("app / baseline = %v (%v to %v), want 0.96 (0.9 to 1)", med, lo, hi)
 	}
 	if got := rep.median("app", lat, 64, rate); got != 900 {

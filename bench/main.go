@@ -223,6 +223,9 @@ type result struct {
 	CPU     time.Duration `json:"cpu_per_login"`
 	PeakRSS int64         `json:"peak_rss"`
 	WikiCPU time.Duration `json:"wiki_cpu_per_login"`
+	// The CPUs other processes of the machine used meanwhile: the run is
+	// only fair if that is near zero.
+	OtherCPUs float64 `json:"other_cpus"`
 	// At the wiki: API calls per login in the measured time, and TCP
 	// connections opened in the whole run.
 	Calls float64 `json:"wiki_calls_per_login"`
@@ -294,13 +297,15 @@ func runOnce(cfg *config, mode string, lat time.Duration, n int) (*result, error
 	if front != nil {
 		cpu0 = front.cpu()
 	}
-	wikiCPU0 := wiki.cpu()
+	wikiCPU0, selfCPU0, machineCPU0 := wiki.cpu(), selfCPU(), machineCPU()
 	time.Sleep(time.Until(to))
 	c1, err1 := readCounters(addrs.Stats)
 	r := &result{Mode: mode, Latency: lat, Concurrency: n, WikiCPU: wiki.cpu() - wikiCPU0}
 	if front != nil {
 		r.CPU, r.PeakRSS = front.cpu()-cpu0, front.peakRSS()
 	}
+	other := machineCPU() - machineCPU0 - r.CPU - r.WikiCPU - (selfCPU() - selfCPU0)
+	r.OtherCPUs = max(0, other.Seconds()/cfg.duration.Seconds())
 	ld := <-done
 	if err := errors.Join(err0, err1, <-profiled); err != nil {
 		return nil, err

@@ -115,6 +115,28 @@ func (p *proc) cpu() time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
+// machineCPU is the CPU time every process has used, from /proc/stat: all
+// but idle and iowait of user, nice, system, idle, iowait, irq, softirq
+// and steal.
+func machineCPU() time.Duration {
+	b, _ := os.ReadFile("/proc/stat")
+	line, _, _ := strings.Cut(string(b), "\n")
+	var t int64
+	for i, f := range strings.Fields(line)[1:9] {
+		if i != 3 && i != 4 {
+			n, _ := strconv.ParseInt(f, 10, 64)
+			t += n
+		}
+	}
+	return time.Duration(t) * 10 * time.Millisecond
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // peakRSS is the process's peak resident set size (VmHWM).
 func (p *proc) peakRSS() int64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))

@@ -28,7 +28,7 @@ func (rep *report) add(r *result) {
 	if r.Mode != "direct" {
 		fmt.Printf("  CPU %.2f ms/login  peak RSS %.1f MiB", ms(r.CPU), mib(r.PeakRSS))
 	}
-	fmt.Printf("  wiki CPU %.2f ms/login  errors %d\n", ms(r.WikiCPU), r.Errors)
+	fmt.Printf("  wiki CPU %.2f ms/login  other load %.2f CPUs  errors %d\n", ms(r.WikiCPU), r.OtherCPUs, r.Errors)
 	for _, e := range r.Sample {
 		fmt.Printf("    error: %s\n", e)
 	}
@@ -45,10 +45,11 @@ func (rep *report) failed() int {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 func mib(b int64) float64        { return float64(b) / (1 << 20) }
 
+// runs returns the runs of mode ("": of every mode) at a point.
 func (rep *report) runs(mode string, lat time.Duration, n int) []*result {
 	var out []*result
 	for _, r := range rep.results {
-		if r.Mode == mode && r.Latency == lat && r.Concurrency == n {
+		if (mode == "" || r.Mode == mode) && r.Latency == lat && r.Concurrency == n {
 			out = append(out, r)
 		}
 	}
@@ -72,16 +73,19 @@ func median(v []float64) float64 {
 	return (v[(len(v)-1)/2] + v[len(v)/2]) / 2
 }
 
-func rate(r *result) float64 { return r.Rate }
+func rate(r *result) float64   { return r.Rate }
+func cpu(r *result) float64    { return ms(r.CPU) }
+func rss(r *result) float64    { return mib(r.PeakRSS) }
+func others(r *result) float64 { return r.OtherCPUs }
 
-// ratio is a's logins/s over b's, taken within each repeat, where the two
-// runs were made one after the other: the median, lowest and highest.
-func (rep *report) ratio(a, b string, lat time.Duration, n int) (med, lo, hi float64) {
+// ratio is f of a's runs over f of b's, taken within each repeat, where the
+// two runs were made one after the other: the median, lowest and highest.
+func (rep *report) ratio(a, b string, lat time.Duration, n int, f func(*result) float64) (med, lo, hi float64) {
 	var v []float64
 	for _, ra := range rep.runs(a, lat, n) {
 		for _, rb := range rep.runs(b, lat, n) {
-			if ra.Repeat == rb.Repeat && rb.Rate > 0 {
-				v = append(v, ra.Rate/rb.Rate)
+			if ra.Repeat == rb.Repeat && f(rb) > 0 {
+				v = append(v, f(ra)/f(rb))
 			}
 		}
 	}
@@ -91,8 +95,8 @@ func (rep *report) ratio(a, b string, lat time.Duration, n int) (med, lo, hi flo
 	return median(v), slices.Min(v), slices.Max(v)
 }
 
-func (rep *report) ratioCell(a, b string, lat time.Duration, n int) string {
-	med, lo, hi := rep.ratio(a, b, lat, n)
+func (rep *report) ratioCell(a, b string, lat time.Duration, n int, f func(*result) float64) string {
+	med, lo, hi := rep.ratio(a, b, lat, n, f)
 	switch {
 	case math.IsNaN(med):
 		return "-"
@@ -146,14 +150,14 @@ func (rep *report) markdown(plot string) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("%s\n\n", beginMark)
-	w("Measured %s on %d CPUs (%s), load average %s before the first run; %s per run after %s of warm-up, every point %d times in turns, fresh processes for every run. Logins/s are medians over the repeats; ratios are taken within each repeat, then the median is shown with the lowest and highest.",
+	w("Measured %s on %d CPUs (%s), load average %s before the first run; %s per run after %s of warm-up, every point %d times in turns, fresh processes for every run. Logins/s are medians over the repeats; ratios are taken within each repeat, then the median is shown with the lowest and highest. Other load is the CPUs other processes used during a run (median of the point's runs): a figure is only fair when it is near zero.",
 		rep.started.UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version(), rep.loadavg, cfg.duration, cfg.warmup, cfg.repeat)
 	if cfg.baseline != "" {
 		w(" The baseline is the app built at `%s`.", cfg.baseline)
 	}
 	w("\n\n![Logins per second against browsers, by wiki latency](%s)\n\n", plot)
-	w("| wiki latency | browsers | direct logins/s | floor logins/s | app logins/s | app / direct | app / floor | app p50 / p99 ms | app CPU ms/login | app peak RSS MiB | wiki calls/login, conns | errors |\n")
-	w("| --- | ---: | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | --- | ---: |\n")
+	w("| wiki latency | browsers | direct logins/s | floor logins/s | app logins/s | app / direct | app / floor | app p50 / p99 ms | app CPU ms/login | app peak RSS MiB | wiki calls/login, conns | errors | other load, CPUs |\n")
+	w("| --- | ---: | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | --- | ---: | ---: |\n")
 	for _, lat := range cfg.latencies {
 		for _, n := range cfg.concurrency {
 			app := func(f func(*result) float64) float64 { return rep.median("app", lat, n, f) }
@@ -163,26 +167,26 @@ func (rep *report) markdown(plot string) string {
 					errs += r.Errors
 				}
 			}
-			w("| %s | %d | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s, %s | %d |\n", latName(lat), n,
+			w("| %s | %d | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s, %s | %d | %s |\n", latName(lat), n,
 				cell("%.0f", rep.median("direct", lat, n, rate)), cell("%.0f", rep.median("floor", lat, n, rate)), cell("%.0f", app(rate)),
-				rep.ratioCell("app", "direct", lat, n), rep.ratioCell("app", "floor", lat, n),
+				rep.ratioCell("app", "direct", lat, n, rate), rep.ratioCell("app", "floor", lat, n, rate),
 				cell("%.1f", app(func(r *result) float64 { return ms(r.P50) })), cell("%.1f", app(func(r *result) float64 { return ms(r.P99) })),
-				cell("%.2f", app(func(r *result) float64 { return ms(r.CPU) })), cell("%.1f", app(func(r *result) float64 { return mib(r.PeakRSS) })),
-				cell("%.2f", app(func(r *result) float64 { return r.Calls })), cell("%.0f", app(func(r *result) float64 { return float64(r.Conns) })), errs)
+				cell("%.2f", app(cpu)), cell("%.1f", app(rss)),
+				cell("%.2f", app(func(r *result) float64 { return r.Calls })), cell("%.0f", app(func(r *result) float64 { return float64(r.Conns) })), errs,
+				cell("%.2f", rep.median("", lat, n, others)))
 		}
 	}
 	if cfg.baseline != "" {
 		w("\nThe app against the baseline (`%s`), each pair of runs back to back:\n\n", cfg.baseline)
-		w("| wiki latency | browsers | app logins/s | baseline logins/s | app / baseline | CPU ms/login: app, baseline | peak RSS MiB: app, baseline |\n")
-		w("| --- | ---: | ---: | ---: | --- | --- | --- |\n")
+		w("| wiki latency | browsers | app logins/s | baseline logins/s | app / baseline, logins/s | app / baseline, CPU per login | peak RSS MiB: app, baseline | other load, CPUs |\n")
+		w("| --- | ---: | ---: | ---: | --- | --- | --- | ---: |\n")
 		for _, lat := range cfg.latencies {
 			for _, n := range cfg.concurrency {
 				m := func(mode string, f func(*result) float64) float64 { return rep.median(mode, lat, n, f) }
-				cpu := func(r *result) float64 { return ms(r.CPU) }
-				rss := func(r *result) float64 { return mib(r.PeakRSS) }
-				w("| %s | %d | %s | %s | %s | %s, %s | %s, %s |\n", latName(lat), n,
-					cell("%.0f", m("app", rate)), cell("%.0f", m("baseline", rate)), rep.ratioCell("app", "baseline", lat, n),
-					cell("%.2f", m("app", cpu)), cell("%.2f", m("baseline", cpu)), cell("%.1f", m("app", rss)), cell("%.1f", m("baseline", rss)))
+				w("| %s | %d | %s | %s | %s | %s | %s, %s | %s |\n", latName(lat), n,
+					cell("%.0f", m("app", rate)), cell("%.0f", m("baseline", rate)),
+					rep.ratioCell("app", "baseline", lat, n, rate), rep.ratioCell("app", "baseline", lat, n, cpu),
+					cell("%.1f", m("app", rss)), cell("%.1f", m("baseline", rss)), cell("%.2f", m("", others)))
 			}
 		}
 	}
@@ -221,7 +225,7 @@ func (rep *report) targets() []target {
 		n   int
 		min float64
 	}{{20 * time.Millisecond, 64, 0.97}, {0, 16, 0.75}} {
-		if med, lo, hi := rep.ratio("app", "baseline", p.lat, p.n); !math.IsNaN(med) {
+		if med, lo, hi := rep.ratio("app", "baseline", p.lat, p.n, rate); !math.IsNaN(med) {
 			ts = append(ts, target{fmt.Sprintf("%s, %d browsers: at least %.0f%% of the baseline's logins/s", latName(p.lat), p.n, 100*p.min),
 				fmt.Sprintf("%.0f%% (%.0f%% to %.0f%%)", 100*med, 100*lo, 100*hi), med >= p.min})
 		}
