@@ -63,9 +63,12 @@ func main() {
 		return
 	}
 	var cfg config
-	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured time of each run")
-	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up before each run's measured time")
-	flag.IntVar(&cfg.repeat, "repeat", 3, "times each point is measured, in turns")
+	// Many short runs rather than a few long ones: a burst of other work on
+	// the machine then spoils a few pairs of runs, and the median of their
+	// ratios stays steady.
+	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "measured time of each run")
+	flag.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "warm-up before each run's measured time")
+	flag.IntVar(&cfg.repeat, "repeat", 6, "times each point is measured, in turns")
 	lat := flag.String("latency", "0,20ms", "comma-separated wiki latencies per API call")
 	conc := flag.String("concurrency", "1,16,64", "comma-separated numbers of simulated browsers")
 	modes := flag.String("modes", "direct,floor,app", "which of direct, floor and app to run")
