@@ -250,7 +250,7 @@ func (rep *report) targets() []target {
 }
 
 // svg draws the median logins/s of each mode against the number of
-// browsers, a panel for each wiki latency.
+// browsers, a panel for each wiki latency; the figures are in the table.
 func (rep *report) svg() []byte {
 	const pw, ph, ml, mt = 400.0, 260.0, 70.0, 50.0
 	cfg := rep.cfg
@@ -259,7 +259,8 @@ func (rep *report) svg() []byte {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">`+"\n", W, H)
 	w(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
-	colors := map[string]string{"direct": "#777777", "floor": "#3a8a3a", "app": "#1f5fbf", "baseline": "#d9822b"}
+	style := map[string]string{"direct": `stroke="#777777"`, "floor": `stroke="#3a8a3a"`, "app": `stroke="#1f5fbf"`,
+		"baseline": `stroke="#d9822b" stroke-dasharray="6,4"`}
 	for i, lat := range cfg.latencies {
 		x0 := ml + float64(i)*(pw+ml)
 		top := 0.0
@@ -285,17 +286,15 @@ func (rep *report) svg() []byte {
 			var pts []string
 			for j, n := range cfg.concurrency {
 				if v := rep.median(mode, lat, n, rate); !math.IsNaN(v) {
-					y := mt + ph - v/top*ph
-					pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), y))
-					w(`<circle cx="%.1f" cy="%.1f" r="4" fill="%s"/><text x="%.1f" y="%.1f" font-size="11" fill="%s">%.0f</text>`+"\n", x(j), y, colors[mode], x(j)+7, y-7, colors[mode], v)
+					pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), mt+ph-v/top*ph))
 				}
 			}
-			w(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2.5"/>`+"\n", strings.Join(pts, " "), colors[mode])
+			w(`<polyline points="%s" fill="none" %s stroke-width="2.5"/>`+"\n", strings.Join(pts, " "), style[mode])
 		}
 	}
 	for i, mode := range cfg.modes {
 		lx := ml + float64(i)*150
-		w(`<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="%s" stroke-width="2.5"/><text x="%.0f" y="%.0f">%s</text>`+"\n", lx, H-20, lx+30, H-20, colors[mode], lx+36, H-16, mode)
+		w(`<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" %s stroke-width="2.5"/><text x="%.0f" y="%.0f">%s</text>`+"\n", lx, H-20, lx+30, H-20, style[mode], lx+36, H-16, mode)
 	}
 	w("</svg>\n")
 	return b.Bytes()
