@@ -1,240 +1,194 @@
 package main
 
 import (
-	"io"
-	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/mwlogin/mwlogin/bench/floor"
-	"github.com/mwlogin/mwlogin/bench/standin"
-	"github.com/mwlogin/mwlogin/handlers"
-	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
-// testPoint is the benchmark's setting in one process: the stand-in wiki
-// and the app on loopback, the connections to the wiki counted. It checks
-// what the benchmark relies on and what it reports, never how fast.
-type testPoint struct {
-	wiki     *standin.Wiki
-	conns    *standin.Conns
-	apiURL   string
-	appURL   string
-	poolSize int
+// The tests check what the benchmark relies on and what it reports, never
+// how fast anything is.
+
+// TestMain lets the test binary play the roles the benchmark starts
+// itself in.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "-role" {
+		main()
+		return
+	}
+	var err error
+	if testDir, err = os.MkdirTemp("", "mwlogin-bench-test-"); err != nil {
+		fatal(err)
+	}
+	code := m.Run()
+	os.RemoveAll(testDir)
+	os.Exit(code)
 }
 
-func newTestPoint(t *testing.T, latency time.Duration) *testPoint {
+var testDir string
+
+func testWiki(t *testing.T) (string, *counting) {
 	t.Helper()
-	idp := httptest.NewUnstartedServer(nil)
-	w := standin.New(latency, "http://"+idp.Listener.Addr().String())
-	t.Cleanup(w.Close)
-	idp.Config.Handler = w.IdPHandler()
-	idp.Start()
-	t.Cleanup(idp.Close)
-	conns := &standin.Conns{}
-	api := httptest.NewUnstartedServer(w.Handler())
-	api.Config.ConnState = conns.Track()
-	api.Start()
-	t.Cleanup(api.Close)
-
-	// The default transport, as the app has it.
-	client, err := mwclient.New(api.URL+"/api.php", mwclient.Options{UserAgent: "mwlogin-bench-test/0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gin.SetMode(gin.ReleaseMode)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	public := "http://" + ln.Addr().String()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	router := gin.New()
-	router.Use(middleware.Recovery(log), middleware.AccessLog(log))
-	if _, err := handlers.Register(router.Group("/"), handlers.Options{
-		Client: client, PublicURL: public, InsecureCookies: true, Logger: log, LoginFailuresPerUser: -1, LoginFailuresPerAddress: -1,
-		Keys: [][]byte{[]byte("bench-test-key-0123456789-0123456789")},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	app := httptest.NewUnstartedServer(router)
-	app.Listener.Close()
-	app.Listener = ln
-	app.Start()
-	t.Cleanup(app.Close)
-	return &testPoint{wiki: w, conns: conns, apiURL: api.URL + "/api.php", appURL: public, poolSize: mwclient.DefaultMaxIdleConns}
+	c := &counting{}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = wikiServer(0, c)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.URL + "/api.php", c
 }
 
-// TestLoginKinds does each kind of login once, as the load generator does
-// it, and checks the stand-in's answers on the way.
-func TestLoginKinds(t *testing.T) {
-	tp := newTestPoint(t, 0)
-	b := newBrowser(tp.appURL)
-	defer b.close()
-	for k := range nKinds {
-		if err := b.login(k); err != nil {
-			t.Errorf("%s login: %v", kindNames[k], err)
-		}
-	}
-	// A wrong password is caught by the check of the final page.
-	p := wrongPassword(t, b)
-	if !strings.Contains(p.body, "Incorrect username or password") || strings.Contains(p.body, `class="username"`) {
-		t.Fatalf("a wrong password: %s", text(p.body))
-	}
+func calls(c *counting) func() (int64, error) {
+	return func() (int64, error) { return c.calls.Load(), nil }
 }
 
-// wrongPassword posts the login form of a new browser with Alice's name
-// and a wrong password, and returns the answer.
-func wrongPassword(t *testing.T, b *browser) *page {
+// appBin builds the app once for the tests that need it.
+var appBin = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(testDir, "mwlogin")
+	return bin, buildApp("..", bin)
+})
+
+func startTestApp(t *testing.T, api string) string {
 	t.Helper()
-	b.c.jar = jar{}
-	p, err := b.get(b.base)
+	bin, err := appBin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := formOf(p, "/login")
+	log, err := os.Create(filepath.Join(t.TempDir(), "app.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.values.Set("username", standin.UserAlice)
-	f.values.Set("password", "wrong")
-	if p, err = b.post(f.action, f.values); err != nil {
+	p, u, err := startApp(bin, api, log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	t.Cleanup(p.stop)
+	return u
 }
 
-// TestRoundTrips counts the wiki calls of each step of a password login:
-// none to show the form (cached authmanagerinfo), exactly two for the login
-// (login token, clientlogin), and what the signed-in page costs.
-func TestRoundTrips(t *testing.T) {
-	tp := newTestPoint(t, 0)
-	b := newBrowser(tp.appURL)
-	defer b.close()
-	if err := b.login(kindPassword); err != nil { // fills the form cache
-		t.Fatal(err)
-	}
-	const n = 20
-	var page, login, signedIn int64
-	for range n {
-		b.c.jar = jar{}
-		c0 := tp.wiki.TotalCalls()
-		p, err := b.get(b.base)
-		if err != nil {
+// TestDirect logs in on the wiki as the direct mode does: two API calls a
+// login, on one kept connection.
+func TestDirect(t *testing.T) {
+	api, c := testWiki(t)
+	d := newDirect(api)
+	defer d.c.close()
+	for range 3 {
+		if err := d.login(); err != nil {
 			t.Fatal(err)
 		}
-		c1 := tp.wiki.TotalCalls()
-		f, err := formOf(p, "/login")
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.values.Set("username", standin.UserAlice)
-		f.values.Set("password", standin.Password)
-		r, err := b.c.once(http.MethodPost, f.action, "application/x-www-form-urlencoded", []byte(f.values.Encode()), &b.buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.status != http.StatusSeeOther {
-			t.Fatalf("login answered %d: %s", r.status, text(r.body))
-		}
-		c2 := tp.wiki.TotalCalls()
-		next, _ := f.action.Parse(r.header.Get("Location"))
-		if p, err = b.get(next); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(p.body, `class="username">Alice<`) {
-			t.Fatalf("not signed in: %s", text(p.body))
-		}
-		c3 := tp.wiki.TotalCalls()
-		page, login, signedIn = page+c1-c0, login+c2-c1, signedIn+c3-c2
 	}
-	if page != 0 {
-		t.Errorf("showing the login form cost %d wiki calls in %d showings, want none", page, n)
+	if got := c.read(); got != (counters{Calls: 6, Conns: 1}) {
+		t.Errorf("3 direct logins: %+v, want 6 calls on 1 connection", got)
 	}
-	if login != 2*n {
-		t.Errorf("%d password logins cost %d wiki calls, want exactly 2 each (login token, clientlogin)", n, login)
-	}
-	// The page after PASS checks the wiki session (assert=user) unless the
-	// app trusts a PASS of moments ago.
-	if signedIn > n {
-		t.Errorf("%d signed-in pages cost %d wiki calls, want at most one each", n, signedIn)
-	}
-	t.Logf("wiki calls per login: form %.2f, login %.2f, signed-in page %.2f",
-		float64(page)/n, float64(login)/n, float64(signedIn)/n)
 }
 
-// TestFloor logs in through the floor as the load generator does: two wiki
-// calls for a password login and the user named on the page after it; a
-// wrong password is refused, so the floor measures real logins.
+// TestFloor logs in through the floor as the load generator does, and a
+// wrong password is refused: the floor measures real logins.
 func TestFloor(t *testing.T) {
-	tp := newTestPoint(t, 0)
-	client, err := mwclient.New(tp.apiURL, mwclient.Options{UserAgent: "mwlogin-bench-test/0"})
+	api, c := testWiki(t)
+	client, err := mwclient.New(api, mwclient.Options{UserAgent: "mwlogin-bench-test/0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config.Handler = floor.Handler(client, "http://"+srv.Listener.Addr().String()+"/return")
 	srv.Start()
-	t.Cleanup(srv.Close)
+	defer srv.Close()
+	page, login, err := countCalls(srv.URL, calls(c))
+	if err != nil || page != 0 || login != 2 {
+		t.Errorf("floor: %.2f wiki calls per page, %.2f per login, %v; want 0 and 2", page, login, err)
+	}
+	wrongPassword(t, srv.URL)
+}
 
-	b := newBrowser(srv.URL)
-	defer b.close()
-	for range 3 {
-		c0 := tp.wiki.TotalCalls()
-		if err := b.login(kindPassword); err != nil {
+// wrongPassword checks that a wrong password fails the way login() checks
+// for.
+func wrongPassword(t *testing.T, frontURL string) {
+	t.Helper()
+	b := newBrowser(frontURL)
+	defer b.c.close()
+	p, err := b.loginPage()
+	if err == nil {
+		p, err = b.submit(p, user, "wrong")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.body, ">"+user+"<") {
+		t.Errorf("a wrong password was let in: HTTP %d %.300s", p.status, text(p.body))
+	}
+}
+
+// TestApp logs in through the app built from this tree: the page scanner
+// reads its real pages, the probe counts its wiki calls, and browsers
+// under load reuse its connections to the wiki.
+func TestApp(t *testing.T) {
+	api, c := testWiki(t)
+	appURL := startTestApp(t, api)
+	page, login, err := countCalls(appURL, calls(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the app: %.2f wiki calls per login page, %.2f per login", page, login)
+	if page != 0 || login != 2 {
+		t.Errorf("%.2f wiki calls per login page, %.2f per login; want 0 and 2", page, login)
+	}
+	wrongPassword(t, appURL)
+
+	conns := c.read().Conns
+	now := time.Now()
+	ld := drive(4, now, now.Add(300*time.Millisecond), func() (func() error, func()) {
+		b := newBrowser(appURL)
+		return b.login, b.c.close
+	})
+	if ld.errors > 0 || len(ld.took) == 0 {
+		t.Fatalf("%d logins, %d failed: %v", len(ld.took), ld.errors, ld.sample)
+	}
+	if opened := c.read().Conns - conns; opened > 4 {
+		t.Errorf("4 browsers made %d logins over %d new connections to the wiki, want at most 4", len(ld.took), opened)
+	}
+}
+
+// TestRunOnce makes a short run of each mode as the benchmark does, with
+// the test binary in the roles, and checks what it reports.
+func TestRunOnce(t *testing.T) {
+	bin, err := appBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.Create(filepath.Join(t.TempDir(), "apps.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config{duration: 300 * time.Millisecond, warmup: 100 * time.Millisecond, bins: map[string]string{"app": bin}, log: log}
+	for _, mode := range []string{"direct", "floor", "app"} {
+		r, err := runOnce(cfg, mode, time.Millisecond, 2)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if c := tp.wiki.TotalCalls() - c0; c != 2 {
-			t.Fatalf("a login through the floor made %d wiki calls, want 2", c)
+		if r.Errors > 0 || r.Rate <= 0 || r.P50 <= 0 || r.P99 < r.P50 || r.Calls < 1.5 || r.Calls > 2.5 || r.Conns < 1 || r.Conns > 4 {
+			t.Errorf("%s: %+v", mode, r)
+		}
+		if (r.PeakRSS > 0) != (mode != "direct") {
+			t.Errorf("%s: peak RSS %d", mode, r.PeakRSS)
 		}
 	}
-	p := wrongPassword(t, b)
-	if p.status != http.StatusUnauthorized || strings.Contains(p.body, `class="username"`) {
-		t.Fatalf("a wrong password through the floor: HTTP %d %s", p.status, text(p.body))
+	pr, err := probeApp(cfg, "app")
+	if err != nil || pr.Page != 0 || pr.Login != 2 {
+		t.Errorf("probe: %+v, %v", pr, err)
 	}
 }
 
-// TestLoad runs the mixed load for a moment: every login must succeed, and
-// the app must reuse its connections to the wiki.
-func TestLoad(t *testing.T) {
-	tp := newTestPoint(t, 2*time.Millisecond)
-	const n = 8
-	start := time.Now()
-	mix := [nKinds]int{60, 20, 20}
-	ld := drive(n, start, start, start.Add(time.Second), func() (worker, func()) {
-		b := newBrowser(tp.appURL)
-		return func(rng *rand.Rand) (kind, error) {
-			k := pick(rng, mix)
-			return k, b.login(k)
-		}, b.close
-	})
-	if ld.errors > 0 {
-		t.Fatalf("%d of %d logins failed: %s", ld.errors, ld.errors+len(ld.latencies), strings.Join(ld.samples, "; "))
-	}
-	for k := range nKinds {
-		if ld.byKind[k] == 0 {
-			t.Errorf("no %s login was made", kindNames[k])
-		}
-	}
-	logins := len(ld.latencies)
-	opened := tp.conns.Opened.Load()
-	if opened > int64(tp.poolSize) || opened >= int64(logins) {
-		t.Errorf("the app opened %d connections to the wiki for %d logins (pool %d)", opened, logins, tp.poolSize)
-	}
-	t.Logf("%d logins by %d browsers (%v by kind), %d connections to the wiki", logins, n, ld.byKind, opened)
-}
-
-// TestFormScanner checks the load generator's small HTML scanner on the
-// app's real pages.
+// TestFormScanner checks the scanner on a page with the forms and inputs
+// the app's pages have.
 func TestFormScanner(t *testing.T) {
 	body := `<form method="post" action="/cancel"><input type="hidden" name="csrf" value="c1"></form>
 <form method="post" action="/login" class="step">
@@ -243,70 +197,82 @@ func TestFormScanner(t *testing.T) {
 <input type="password" id="f-0-1" name="password">
 <input type="checkbox" id="f-1-0" name="rememberMe" value="1">
 <input type="checkbox" id="f-1-1" name="terms" value="1" checked>
-<button type="submit" class="button primary">Log in</button>
-<button type="submit" name="demosso" value="1" formnovalidate class="button secondary">Log in with Demo SSO</button>
+<input type="checkbox" name="on" checked>
+<input type="text" name="off" value="x" disabled>
+<input type="submit" name="go" value="Go">
+<button type="submit" name="demosso" value="1">Log in with Demo SSO</button>
 </form>`
 	u, _ := url.Parse("http://127.0.0.1:1/auth/")
-	f, err := formOf(&page{url: u, status: 200, body: body}, "/login")
+	action, values, err := formOf(&response{url: u, status: http.StatusOK, body: body}, "/login")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.action.String() != "http://127.0.0.1:1/login" {
-		t.Errorf("action %s", f.action)
+	if action.String() != "http://127.0.0.1:1/login" {
+		t.Errorf("action %s", action)
 	}
-	want := url.Values{"csrf": {"a+b&c"}, "username": {""}, "password": {""}, "terms": {"1"}}
-	if f.values.Encode() != want.Encode() {
-		t.Errorf("values %v, want %v", f.values, want)
+	want := url.Values{"csrf": {"a+b&c"}, "username": {""}, "password": {""}, "terms": {"1"}, "on": {"on"}}
+	if values.Encode() != want.Encode() {
+		t.Errorf("values %v, want %v", values, want)
 	}
-	if !f.hasButton("demosso") {
-		t.Error("the SSO button was missed")
-	}
-	if got := metaRefresh(`<head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=http://idp.example/x?a=1&amp;b=2"></head>`); got != "http://idp.example/x?a=1&b=2" {
-		t.Errorf("meta refresh %q", got)
+	if _, _, err := formOf(&response{url: u, body: body}, "/nowhere"); err == nil {
+		t.Error("no error for a missing form")
 	}
 }
 
-// TestPendingFlowsMemory checks that the measurement works; the figure is
-// the benchmark's to report.
-func TestPendingFlowsMemory(t *testing.T) {
-	m, err := pendingFlowsMemory(500)
-	if err != nil {
+// TestReport: ratios are taken within a repeat, the median is shown with
+// the range, and the targets are judged on them.
+func TestReport(t *testing.T) {
+	const lat = 20 * time.Millisecond
+	rep := &report{cfg: &config{latencies: []time.Duration{lat}, concurrency: []int{64}, modes: []string{"direct", "app", "baseline"}, repeat: 3, baseline: "abc1234"}}
+	for i, rates := range [][3]float64{{1000, 900, 1000}, {500, 480, 500}, {1000, 1000, 1000}} {
+		for j, mode := range rep.cfg.modes {
+			rep.results = append(rep.results, &result{Mode: mode, Repeat: i, Latency: lat, Concurrency: 64, Rate: rates[j], PeakRSS: 70 << 20})
+		}
+	}
+	rep.probes = []probe{{"app", 0, 2}}
+	if med, lo, hi := rep.ratio("app", "baseline", lat, 64, rate); med != 0.96 || lo != 0.9 || hi != 1 {
+		t.Errorf("app / baseline = %v (%v to %v), want 0.96 (0.9 to 1)", med, lo, hi)
+	}
+	if got := rep.median("app", lat, 64, rate); got != 900 {
+		t.Errorf("median rate %v, want 900", got)
+	}
+	met := map[string]bool{}
+	for _, tg := range rep.targets() {
+		met[strings.SplitN(tg.what, ":", 2)[0]] = tg.met
+	}
+	want := map[string]bool{"20 ms, 64 browsers": false, "no failed login": true,
+		"exactly 2 wiki round trips per password login, none per login page": true, "the app's peak RSS under 64 MiB": false}
+	for k, v := range want {
+		if got, ok := met[k]; !ok || got != v {
+			t.Errorf("target %q: met %v (judged: %v), want %v", k, got, ok, v)
+		}
+	}
+
+	doc := filepath.Join(t.TempDir(), "perf.md")
+	os.WriteFile(doc, []byte("# Before\n"+beginMark+"\nold\n"+endMark+"\nAfter\n"), 0o644)
+	if err := rep.write(doc); err != nil {
 		t.Fatal(err)
 	}
-	if m.EntryBytes < 200 || m.HeapGrowth <= 0 {
-		t.Fatalf("implausible: %s", m)
+	b, _ := os.ReadFile(doc)
+	s := string(b)
+	if !strings.HasPrefix(s, "# Before\n"+beginMark) || !strings.HasSuffix(s, endMark+"\nAfter\n") || strings.Contains(s, "old") ||
+		!strings.Contains(s, "| 20 ms | 64 | 1000 | - | 900 | 0.96 (0.90 to 1.00) |") {
+		t.Errorf("the document:\n%s", s)
 	}
-	t.Log(m)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(doc), "perf-logins.svg")); err != nil {
+		t.Error(err)
+	}
 }
 
-// TestStepLog: the requests of logins are gathered by kind when their
-// clients close, only those that ended in the window.
-func TestStepLog(t *testing.T) {
-	tp := newTestPoint(t, 0)
-	stepLog.reset(time.Now(), time.Now().Add(time.Hour))
-	b := newBrowser(tp.appURL)
-	for range 3 {
-		if err := b.login(kindPassword); err != nil {
-			t.Fatal(err)
+// TestOrder: the app and the baseline take turns at going first.
+func TestOrder(t *testing.T) {
+	modes := []string{"direct", "floor", "app", "baseline"}
+	for i, want := range []string{"direct floor app baseline", "direct floor baseline app", "direct floor app baseline"} {
+		if got := strings.Join(order(modes, i), " "); got != want {
+			t.Errorf("repeat %d: %s, want %s", i, got, want)
 		}
 	}
-	b.close()
-	late := newBrowser(tp.appURL) // closes after the window: not counted
-	stepLog.mu.Lock()
-	stepLog.to = time.Now()
-	stepLog.mu.Unlock()
-	if err := late.login(kindPassword); err != nil {
-		t.Fatal(err)
-	}
-	late.close()
-	got := stepLog.stats()
-	want := map[string]int{"GET /": 6, "POST /login": 3}
-	if len(got) != len(want) {
-		t.Fatalf("steps = %v, want the kinds %v", got, want)
-	}
-	for label, n := range want {
-		if st := got[label]; st.N != n || st.P50 <= 0 || st.P95 < st.P50 {
-			t.Errorf("%s: %+v, want %d requests with p50 <= p95", label, st, n)
-		}
+	if got := strings.Join(order([]string{"direct", "app"}, 1), " "); got != "direct app" {
+		t.Errorf("without a baseline: %s", got)
 	}
 }
