@@ -75,7 +75,7 @@ func main() {
 	baseline := flag.String("baseline", "", "a git revision: also run the app built there, alternating with this tree's")
 	quick := flag.Bool("quick", false, "a smoke run of a few seconds, writing nothing")
 	flag.StringVar(&cfg.doc, "doc", "docs/performance.md", "the report, from the repository's root; '' writes none")
-	flag.StringVar(&cfg.profile, "profile", "", "a directory for CPU profiles of this tree's app, one per point (for default.pgo)")
+	flag.StringVar(&cfg.profile, "profile", "", "a directory for CPU profiles of this tree's app, one per point (go tool pprof)")
 	flag.Parse()
 	if *quick {
 		cfg.duration, cfg.warmup, cfg.repeat, cfg.doc = 500*time.Millisecond, 200*time.Millisecond, 1, ""

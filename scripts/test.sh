@@ -13,9 +13,10 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 go test -race -count=1 -timeout 20m ./...
 # The benchmark is a module of its own, which ./... does not reach.
-(cd bench && go vet ./... && go test -count=1 ./...)
+(cd bench && go vet ./... && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./... && go test -count=1 ./...)
 
 # A short fuzz run of the API response decoder and the field renderer
 # (seeded with real MediaWiki answers from mwclient/testdata/real).
