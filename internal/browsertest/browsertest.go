@@ -209,16 +209,6 @@ func (p *Page) Form(suffix string) *Form {
 	return nil
 }
 
-// HasForm reports whether the page has a form whose action ends with suffix.
-func (p *Page) HasForm(suffix string) bool {
-	for _, n := range p.Find(ByTag("form")) {
-		if a, _ := Attr(n, "action"); strings.HasSuffix(a, suffix) {
-			return true
-		}
-	}
-	return false
-}
-
 // collect gathers the successful controls a browser would submit, minus
 // submit buttons (only the pressed one is sent).
 func (f *Form) collect(n *html.Node) {

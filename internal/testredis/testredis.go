@@ -206,6 +206,3 @@ func (s *Server) Stop() error {
 	})
 	return s.stopErr
 }
-
-// Log returns what the server printed, for failure messages.
-func (s *Server) Log() string { return s.out.String() }

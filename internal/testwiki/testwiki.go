@@ -268,12 +268,6 @@ func (w *Wiki) ExpireSessions() error {
 	return nil
 }
 
-// ServerLog returns the PHP server's log (for test failure messages).
-func (w *Wiki) ServerLog() string {
-	b, _ := os.ReadFile(filepath.Join(w.Dir, "server.log"))
-	return string(b)
-}
-
 // ---------------------------------------------------------------------------
 // Sharing one wiki in a test binary.
 
