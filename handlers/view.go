@@ -180,7 +180,7 @@ func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView
 	if first >= 0 {
 		v.Fields[first].Autofocus = true
 	}
-	if len(v.Fields) > 0 && hasInput(v.Fields) {
+	if slices.ContainsFunc(v.Fields, func(f fieldView) bool { return f.Type != mwclient.FieldNull }) {
 		v.Submit = "Log in"
 		if st.Stage == flow.StageContinue {
 			v.Submit = "Continue"
@@ -188,15 +188,6 @@ func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView
 	}
 	v.CanCancel = st.Stage != flow.StageStart
 	return v
-}
-
-func hasInput(fs []fieldView) bool {
-	for _, f := range fs {
-		if f.Type != mwclient.FieldNull {
-			return true
-		}
-	}
-	return false
 }
 
 func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikihtml.Sanitizer) fieldView {
