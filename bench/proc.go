@@ -150,8 +150,8 @@ func (p *proc) peakRSS() int64 {
 }
 
 // buildApp builds the app in a checkout of the repository as deploy/
-// builds it: static, without Gin's MessagePack codec, with the checkout's
-// default.pgo.
+// builds it: static, without Gin's MessagePack codec (and with the
+// checkout's default.pgo, where an older commit has one).
 func buildApp(checkout, bin string) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-tags", "nomsgpack", "-ldflags", "-s -w", "-o", bin, ".")
 	cmd.Dir = checkout
