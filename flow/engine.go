@@ -125,6 +125,16 @@ type Input struct {
 	Lang string     // the browser's language, for a flow that starts here
 }
 
+// NewLogin reports whether a post of step may start a login at the wiki,
+// where a password is checked (so the login limits apply): the fresh form,
+// the stored flow's login form, or any step when no flow is stored, since
+// Submit then starts afresh from a post that carries a whole login form.
+// Every other post is a later step of a login under way, or is answered
+// without the wiki.
+func NewLogin(st *State, step string) bool {
+	return step == FreshStep || st == nil || (step == st.Step && st.Stage == StageStart)
+}
+
 // Submit handles a posted step: the login form or a UI step. st is the
 // browser's stored flow, nil if none.
 func (e *Engine) Submit(ctx context.Context, st *State, in Input) (Outcome, error) {

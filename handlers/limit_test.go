@@ -273,3 +273,21 @@ func TestSharedNameAtTheSameMoment(t *testing.T) {
 	}
 	mustContain(t, try(browsertest.New(t), e.base, "Alice", demowiki.Password), "signed in to the wiki as Alice")
 }
+
+// A login form posted with a step that names no stored flow still starts a
+// login (flow.Engine.Submit starts afresh from a whole login form), so it
+// counts and is refused like the fresh form: a made-up step is no way
+// round the limit.
+func TestMadeUpStepIsCounted(t *testing.T) {
+	e := newClockEnv(t, newClock())
+	post := func(password string) *browsertest.Page {
+		// A new browser each time: no stored flow the step could name.
+		f := browsertest.New(t).Get(e.base+"/").Form("/login").Set("username", "Alice").Set("password", password)
+		f.Values.Set("step", "made-up")
+		return f.Submit()
+	}
+	for range 5 {
+		mustFail(t, post("wrong"))
+	}
+	mustRefuse(t, post("wrong"), "300", "Too many failed sign-ins as Alice")
+}
