@@ -125,12 +125,9 @@ type Input struct {
 	Lang string     // the browser's language, for a flow that starts here
 }
 
-// NewLogin reports whether a post of step may start a login at the wiki,
-// where a password is checked (so the login limits apply): the fresh form,
-// the stored flow's login form, or any step when no flow is stored, since
-// Submit then starts afresh from a post that carries a whole login form.
-// Every other post is a later step of a login under way, or is answered
-// without the wiki.
+// NewLogin reports whether Submit may start a login (check a password) for
+// a post of step: the fresh form, the stored flow's login form, or any step
+// when no flow is stored, as Submit starts afresh from a whole login form.
 func NewLogin(st *State, step string) bool {
 	return step == FreshStep || st == nil || (step == st.Step && st.Stage == StageStart)
 }

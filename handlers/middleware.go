@@ -100,11 +100,10 @@ func (a *App) protect(c *gin.Context) {
 	c.Next()
 }
 
-// wikiContext is the context for wiki calls made for this request.
-// A call to the wiki, once sent, must not be cancelled by the browser going
-// away (a double click abandons the first request): the wiki would finish
-// the step and the app would not know what it did. So it ends only by the
-// client's own timeout (mwclient.Options.Timeout for each call).
+// wikiContext is the context for wiki calls made for this request. A call,
+// once sent, must not be cancelled by the browser going away (a double
+// click abandons the first request): the wiki would finish the step and
+// the app would not know what it did. mwclient's timeout still bounds it.
 func (a *App) wikiContext(c *gin.Context) context.Context {
 	ctx := context.WithoutCancel(c.Request.Context())
 	if id := middleware.RequestIDFrom(ctx); id != "" {
