@@ -96,6 +96,7 @@ type User struct {
 	// Checked is when the wiki last confirmed the session on request
 	// (assert=user), with what it said then; zero until the first check.
 	Checked   time.Time `json:"checked,omitzero"`
+	ID        int       `json:"id,omitempty"`
 	EditCount int       `json:"editCount,omitempty"`
 	Groups    []string  `json:"groups,omitempty"`
 }

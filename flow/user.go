@@ -27,22 +27,39 @@ func (e *Engine) Confirm(ctx context.Context, u *User) (asked bool, err error) {
 	if e.now().Sub(u.Confirmed()) < e.recheckAfter {
 		return false, nil
 	}
+	return true, e.check(ctx, u)
+}
+
+// Identify is Confirm for callers that must name the user's ID and groups
+// (forward authentication): a user the wiki has not described since the
+// PASS, which reports only the name, is asked about at once. The PASS
+// itself stays at its two wiki calls; the ID costs one, once.
+func (e *Engine) Identify(ctx context.Context, u *User) (asked bool, err error) {
+	if u.Checked.IsZero() {
+		return true, e.check(ctx, u)
+	}
+	return e.Confirm(ctx, u)
+}
+
+// check asks the wiki about u's session (meta=userinfo&assert=user) and
+// records what it says.
+func (e *Engine) check(ctx context.Context, u *User) error {
 	ws := e.client.NewSession(u.Cookies)
 	info, err := ws.UserInfo(ctx, mwclient.AssertUser)
 	if errors.Is(err, mwclient.ErrAssertUserFailed) {
-		return true, fmt.Errorf("%w: %w", ErrSignedOut, err)
+		return fmt.Errorf("%w: %w", ErrSignedOut, err)
 	}
 	if err != nil {
-		return true, err
+		return err
 	}
-	u.Checked, u.EditCount, u.Groups = e.now(), info.EditCount, nil
+	u.Checked, u.ID, u.EditCount, u.Groups = e.now(), info.ID, info.EditCount, nil
 	for _, g := range info.Groups {
 		if g != "*" { // everyone's implicit group says nothing
 			u.Groups = append(u.Groups, g)
 		}
 	}
 	u.Cookies = ws.Cookies()
-	return true, nil
+	return nil
 }
 
 // SignOut ends the user's wiki session (action=logout).

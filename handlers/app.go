@@ -116,6 +116,13 @@ type Options struct {
 	// and before the sign-out is answered.
 	OnSignIn  func(c *gin.Context, name string)
 	OnSignOut func(c *gin.Context, name string)
+	// AllowedReturnHosts lists hosts ("tool.example.org", or with a port,
+	// "tool.example.org:8443") the login page may send the browser back
+	// to by absolute URL after PASS (returnto), beside PublicURL's own
+	// host: tools behind forward authentication on another port, say.
+	// The match is exact (no subdomains), over https only (http too with
+	// InsecureCookies). Any other returnto must be a local path.
+	AllowedReturnHosts []string
 }
 
 // Defaults for zero Options fields.
@@ -151,6 +158,10 @@ type App struct {
 	cop      *http.CrossOriginProtection
 	wikiHost string
 	csp      string
+	// publicBase is PublicURL without its trailing slash; returnHosts
+	// the hosts absolute return URLs may name.
+	publicBase  string
+	returnHosts []returnHost
 	// userLimit counts failures by address and user name, addrLimit by
 	// address; nil when off.
 	userLimit *ratelimit.Limiter
@@ -248,7 +259,12 @@ func newApp(prefix string, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	returnURL := strings.TrimRight(pub.String(), "/") + prefix + "/return"
+	returnHosts, err := returnHostsFor(pub, opts.AllowedReturnHosts)
+	if err != nil {
+		return nil, err
+	}
+	publicBase := strings.TrimRight(pub.String(), "/")
+	returnURL := publicBase + prefix + "/return"
 	engine, err := flow.New(flow.Config{Client: opts.Client, ReturnURL: returnURL, FormTTL: opts.FormTTL,
 		RecheckAfter: opts.RecheckAfter, Now: opts.Now})
 	if err != nil {
@@ -275,8 +291,8 @@ func newApp(prefix string, opts Options) (*App, error) {
 	a := &App{
 		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages,
 		html: wikihtml.New(opts.Client.APIURL()), log: opts.Logger, cop: cop,
-		wikiHost: opts.Client.APIURL().Host,
-		csp:      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
+		wikiHost: opts.Client.APIURL().Host, publicBase: publicBase, returnHosts: returnHosts,
+		csp: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
 	}
 	a.userLimit = newLimiter(opts.LoginFailuresPerUser, opts.LoginUserWindow, opts.Now)
 	a.addrLimit = newLimiter(opts.LoginFailuresPerAddress, opts.LoginAddressWindow, opts.Now)
@@ -308,6 +324,12 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.GET("/return", a.callback)
 	r.POST("/return", a.limitBody, a.callback)
 	r.GET("/captcha/:step/:n", a.captcha)
+	// Forward authentication: reverse proxies ask these before letting a
+	// request through to a tool (docs/forward-auth.md).
+	r.GET("/auth", a.forwardAuth)
+	r.HEAD("/auth", a.forwardAuth)
+	r.GET("/whoami", a.whoami)
+	r.HEAD("/whoami", a.whoami)
 
 	// Any other method on our paths gets 405 and our own page. Gin's
 	// HandleMethodNotAllowed would do it, but it is the engine's setting,
@@ -326,6 +348,8 @@ func (a *App) routes(r *gin.RouterGroup) {
 		{"/logout", []string{http.MethodPost}},
 		{"/return", []string{http.MethodGet, http.MethodPost}},
 		{"/captcha/:step/:n", []string{http.MethodGet}},
+		{"/auth", []string{http.MethodGet, http.MethodHead}},
+		{"/whoami", []string{http.MethodGet, http.MethodHead}},
 	} {
 		refuse := a.methodNotAllowed(strings.Join(p.allow, ", "))
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,

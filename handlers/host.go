@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -62,8 +61,10 @@ func UserName(c *gin.Context) string {
 
 // safeReturnTo accepts only a local absolute path, so that the login page
 // cannot be used to send a user to another site (an open redirect): no
-// scheme, no host, no "//" or "/\" (which browsers read as a host), no
-// backslashes or control characters. It returns "" for anything else.
+// scheme, no host, no "//" or "/\\" (which browsers read as a host), not
+// even percent-encoded (a tool that decodes its path and redirects would
+// read them so), no backslashes or control characters. It returns "" for
+// anything else.
 func safeReturnTo(s string) string {
 	if s == "" || len(s) > 2048 || s[0] != '/' {
 		return ""
@@ -80,15 +81,15 @@ func safeReturnTo(s string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
 		return ""
 	}
-	if p := path.Clean(u.Path); strings.HasPrefix(p, "//") {
+	if strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/\\") {
 		return ""
 	}
 	return s
 }
 
-// rememberReturnTo keeps a requested return path for after PASS.
-func rememberReturnTo(c *gin.Context, sess *sessions.Session) {
-	if rt := safeReturnTo(c.Query("returnto")); rt != "" {
+// rememberReturnTo keeps a requested return address for after PASS.
+func (a *App) rememberReturnTo(c *gin.Context, sess *sessions.Session) {
+	if rt := a.returnTo(c.Query("returnto")); rt != "" {
 		sess.Values[keyReturnTo] = rt
 	}
 }
@@ -97,7 +98,7 @@ func rememberReturnTo(c *gin.Context, sess *sessions.Session) {
 func (a *App) takeReturnTo(sess *sessions.Session) string {
 	rt, _ := sess.Values[keyReturnTo].(string)
 	delete(sess.Values, keyReturnTo)
-	if rt = safeReturnTo(rt); rt != "" {
+	if rt = a.returnTo(rt); rt != "" {
 		return rt
 	}
 	return a.prefix + "/"

@@ -146,14 +146,14 @@ func (a *App) fail(c *gin.Context, err error) {
 func (a *App) index(c *gin.Context) {
 	sess := a.session(c)
 	if u := userOf(sess); u != nil {
-		if rt := safeReturnTo(c.Query("returnto")); rt != "" {
+		if rt := a.returnTo(c.Query("returnto")); rt != "" {
 			c.Redirect(http.StatusSeeOther, rt)
 			return
 		}
 		a.signedIn(c, sess, u)
 		return
 	}
-	rememberReturnTo(c, sess)
+	a.rememberReturnTo(c, sess)
 	st := flowOf(sess)
 	notice := ""
 	switch c.Query("signedout") {
