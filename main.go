@@ -52,6 +52,10 @@ type config struct {
 	frameAncestors  string
 	metricsListen   string
 	pprof           bool
+	// prefix is the path the app is mounted under ("" for the root);
+	// allowedReturnHosts a comma-separated list.
+	prefix             string
+	allowedReturnHosts string
 }
 
 func main() {
@@ -105,7 +109,13 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.frameAncestors, "frame-ancestors", env("MWLOGIN_FRAME_ANCESTORS", ""), "comma-separated origins allowed to frame the pages; none by default (MWLOGIN_FRAME_ANCESTORS)")
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", env("MWLOGIN_METRICS_LISTEN", ""), "address for Prometheus metrics (/metrics) on a listener of its own, such as 127.0.0.1:9090; off by default (MWLOGIN_METRICS_LISTEN)")
 	fs.BoolVar(&cfg.pprof, "pprof", envBool("MWLOGIN_PPROF"), "also serve Go's profiler (net/http/pprof) at /debug/pprof/ on the metrics listener; never expose it (MWLOGIN_PPROF)")
+	fs.StringVar(&cfg.prefix, "prefix", env("MWLOGIN_PREFIX", ""), "path to serve the app under, such as /mwlogin, so that a reverse proxy can pass that path to it beside the tools it guards; the root by default (MWLOGIN_PREFIX)")
+	fs.StringVar(&cfg.allowedReturnHosts, "allowed-return-hosts", env("MWLOGIN_ALLOWED_RETURN_HOSTS", ""), "comma-separated hosts (host or host:port) the login page may send the browser back to by absolute URL after signing in, beside the public URL's host; none by default (MWLOGIN_ALLOWED_RETURN_HOSTS)")
 	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	var err error
+	if cfg.prefix, err = mountPrefix(cfg.prefix); err != nil {
 		return cfg, err
 	}
 	// The variable would otherwise be ignored without a word.
@@ -115,7 +125,6 @@ func parseFlags(args []string) (config, error) {
 	if cfg.pprof && cfg.metricsListen == "" {
 		return cfg, errors.New("-pprof (MWLOGIN_PPROF) serves the profiler on the metrics listener: set -metrics-listen (MWLOGIN_METRICS_LISTEN) too")
 	}
-	var err error
 	if cfg.userFailures, err = failureLimit("login-failures-per-user", perUser); err != nil {
 		return cfg, err
 	}
@@ -135,6 +144,27 @@ func parseFlags(args []string) (config, error) {
 	}
 	cfg.sessionLifetime = d
 	return cfg, nil
+}
+
+// mountPrefix checks a -prefix: a path of plain segments, returned with
+// one leading slash and none trailing ("" for the root).
+func mountPrefix(s string) (string, error) {
+	p := strings.Trim(s, "/")
+	if p == "" {
+		return "", nil
+	}
+	for _, seg := range strings.Split(p, "/") {
+		ok := seg != "" && seg != "." && seg != ".."
+		for _, r := range seg {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)) {
+				ok = false
+			}
+		}
+		if !ok {
+			return "", fmt.Errorf("-prefix (MWLOGIN_PREFIX) %q must be a path such as /mwlogin: letters, digits and -._~ between slashes", s)
+		}
+	}
+	return "/" + p, nil
 }
 
 // failureLimit reads a login failure limit: a positive number, or -1 for
@@ -239,12 +269,16 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		return err
 	}
 	router.Use(middleware.RequestID(), middleware.AccessLog(log), middleware.Recovery(log))
-	app, err := handlers.Register(router.Group("/"), handlers.Options{
+	// Our cookie covers the whole host, so that under a -prefix it still
+	// reaches the /auth checks a reverse proxy makes for the tools beside
+	// us (docs/forward-auth.md).
+	app, err := handlers.Register(router.Group(cfg.prefix+"/"), handlers.Options{
 		Client: client, PublicURL: cfg.publicURL, Keys: keys, InsecureCookies: insecure,
 		SessionLifetime: cfg.sessionLifetime, Logger: log, Backend: backend.Backend,
 		LoginFailuresPerUser: cfg.userFailures, LoginFailuresPerAddress: cfg.addrFailures, ForwardClientIP: cfg.forwardClientIP,
 		FrameAncestors: splitList(cfg.frameAncestors),
 		Metrics:        m, Banner: banner,
+		CookiePath: "/", AllowedReturnHosts: splitList(cfg.allowedReturnHosts),
 	})
 	if err != nil {
 		return err
@@ -270,7 +304,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 
 	srv := &http.Server{Addr: cfg.listen, Handler: router, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL, "wiki", cfg.wikiAPI, "store", storeName, "dev", dev)
+	log.Info("mwlogin listening", "addr", ln.Addr().String(), "public_url", cfg.publicURL+cfg.prefix+"/", "wiki", cfg.wikiAPI, "store", storeName, "dev", dev)
 
 	if cfg.metricsListen != "" {
 		stopMetrics, err := serveMetrics(cfg.metricsListen, m.Handler(), cfg.pprof, log)
