@@ -56,6 +56,7 @@ type config struct {
 	// allowedReturnHosts a comma-separated list.
 	prefix             string
 	allowedReturnHosts string
+	homeURL            string
 }
 
 func main() {
@@ -111,6 +112,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.pprof, "pprof", envBool("MWLOGIN_PPROF"), "also serve Go's profiler (net/http/pprof) at /debug/pprof/ on the metrics listener; never expose it (MWLOGIN_PPROF)")
 	fs.StringVar(&cfg.prefix, "prefix", env("MWLOGIN_PREFIX", ""), "path to serve the app under, such as /mwlogin, so that a reverse proxy can pass that path to it beside the tools it guards; the root by default (MWLOGIN_PREFIX)")
 	fs.StringVar(&cfg.allowedReturnHosts, "allowed-return-hosts", env("MWLOGIN_ALLOWED_RETURN_HOSTS", ""), "comma-separated hosts (host or host:port) the login page may send the browser back to by absolute URL after signing in, beside the public URL's host; none by default (MWLOGIN_ALLOWED_RETURN_HOSTS)")
+	fs.StringVar(&cfg.homeURL, "home-url", env("MWLOGIN_HOME_URL", ""), "the tool's page the signed-in page links back to: a local path or an absolute http(s) URL; none by default (MWLOGIN_HOME_URL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -279,6 +281,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		FrameAncestors: splitList(cfg.frameAncestors),
 		Metrics:        m, Banner: banner,
 		CookiePath: "/", AllowedReturnHosts: splitList(cfg.allowedReturnHosts),
+		HomeURL: cfg.homeURL,
 	})
 	if err != nil {
 		return err

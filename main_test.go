@@ -330,3 +330,28 @@ func TestLoginLimitFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestHomeURLFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+	}{
+		{"flag", []string{"-home-url", "https://tool.example/home"}, ""},
+		{"variable", nil, "https://tool.example/home"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MWLOGIN_HOME_URL", tc.env)
+			base, _, _ := startRun(t, append([]string{"-listen", "127.0.0.1:0"}, tc.args...)...)
+			b := browsertest.New(t)
+			p := b.Get(base+"/").Form("/login").Set("username", demowiki.UserAlice).Set("password", demowiki.Password).Submit()
+			if len(p.Find(browsertest.ByTag("a", "href", "https://tool.example/home"))) != 1 {
+				t.Fatalf("the signed-in page does not link to the home URL: %s", p.Body)
+			}
+		})
+	}
+	t.Setenv("MWLOGIN_HOME_URL", "")
+	if err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-home-url", "javascript:alert(1)"}, nil); err == nil || !strings.Contains(err.Error(), "HomeURL") {
+		t.Fatalf("a bad -home-url: %v", err)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/mwlogin/mwlogin/mwclient"
 )
@@ -105,4 +107,82 @@ func IsImage(r mwclient.Request, f mwclient.Field) bool {
 		return false
 	}
 	return r.Metadata["type"] == "image" || strings.HasPrefix(r.Metadata["mime"], "image/")
+}
+
+// Act runs fn in the user's wiki session, for a tool acting as the user.
+// The wiki may set or remove cookies meanwhile (a renewed session, a
+// "remember me" token); they come back as a Renewal for the caller to apply
+// to the stored user, which it may have to reload first, since another
+// request of the same user may have stored its own renewal in the meantime.
+// A wiki that no longer knows the session (assertuserfailed, notloggedin)
+// gives an error wrapping ErrSignedOut and fn's error.
+func (e *Engine) Act(ctx context.Context, u *User, fn func(context.Context, *mwclient.Session) error) (Renewal, error) {
+	ws := e.client.NewSession(u.Cookies)
+	err := fn(ctx, ws)
+	r := renewal(u.Cookies, ws.Cookies())
+	if errors.Is(err, mwclient.ErrAssertUserFailed) || errors.Is(err, mwclient.ErrNotLoggedIn) {
+		return r, fmt.Errorf("%w: %w", ErrSignedOut, err)
+	}
+	return r, err
+}
+
+// Renewal is what the wiki changed in a user's cookies during Act: cookies
+// it set (new, or with a new value or expiry) and cookies it removed.
+type Renewal struct {
+	set, removed []mwclient.Cookie
+}
+
+// renewal compares the cookies before and after a call.
+func renewal(before, after []mwclient.Cookie) Renewal {
+	var r Renewal
+	for _, a := range after {
+		i := slices.IndexFunc(before, func(b mwclient.Cookie) bool { return sameCookie(a, b) })
+		if i < 0 || !equalCookie(before[i], a) {
+			r.set = append(r.set, a)
+		}
+	}
+	for _, b := range before {
+		if !slices.ContainsFunc(after, func(a mwclient.Cookie) bool { return sameCookie(a, b) }) {
+			r.removed = append(r.removed, b)
+		}
+	}
+	return r
+}
+
+// sameCookie tells whether two cookies are one cookie, as a jar keys them.
+func sameCookie(a, b mwclient.Cookie) bool { return a.Name == b.Name && a.Path == b.Path }
+
+// equalCookie compares every field, the expiry as a moment (a cookie read
+// back from JSON has another time.Location).
+func equalCookie(a, b mwclient.Cookie) bool {
+	ea, eb := a.Expires, b.Expires
+	a.Expires, b.Expires = time.Time{}, time.Time{}
+	return a == b && ea.Equal(eb)
+}
+
+// Empty reports whether the wiki changed nothing.
+func (r Renewal) Empty() bool { return len(r.set) == 0 && len(r.removed) == 0 }
+
+// Apply makes the wiki's changes to u's cookies, leaving the others as
+// they are: those another request renewed at the same time stay.
+func (r Renewal) Apply(u *User) {
+	cookies := slices.Clone(u.Cookies)
+	for _, c := range r.removed {
+		cookies = slices.DeleteFunc(cookies, func(o mwclient.Cookie) bool { return sameCookie(o, c) })
+	}
+	for _, c := range r.set {
+		if i := slices.IndexFunc(cookies, func(o mwclient.Cookie) bool { return sameCookie(o, c) }); i >= 0 {
+			cookies[i] = c
+		} else {
+			cookies = append(cookies, c)
+		}
+	}
+	u.Cookies = cookies
+}
+
+// Same reports whether u and v are one sign-in: the same name, signed in
+// at the same moment. A renewal belongs to the sign-in it was made in, not
+// to a later one of the same browser.
+func (u *User) Same(v *User) bool {
+	return u != nil && v != nil && u.Name == v.Name && u.SignedIn.Equal(v.SignedIn)
 }

@@ -123,6 +123,10 @@ type Options struct {
 	// The match is exact (no subdomains), over https only (http too with
 	// InsecureCookies). Any other returnto must be a local path.
 	AllowedReturnHosts []string
+	// HomeURL, if set, is the host's page the signed-in page links back
+	// to ("Back to AppName"): a local path such as "/", or an absolute
+	// http(s) URL.
+	HomeURL string
 }
 
 // Defaults for zero Options fields.
@@ -225,6 +229,11 @@ func newApp(prefix string, opts Options) (*App, error) {
 		opts.Logger = slog.Default()
 	}
 	opts.Logger = slog.New(middleware.LogHandler(opts.Logger.Handler()))
+	if h := opts.HomeURL; h != "" && safeReturnTo(h) == "" {
+		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("handlers: HomeURL %q must be a local path such as / or an absolute http(s) URL", h)
+		}
+	}
 	cookiePath := opts.CookiePath
 	if cookiePath == "" {
 		cookiePath = prefix

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -27,21 +26,14 @@ func (a *App) RequireSignIn() gin.HandlerFunc {
 		if !strings.HasPrefix(c.Request.URL.Path, strings.TrimSuffix(a.opts.CookiePath, "/")) {
 			a.log.ErrorContext(c.Request.Context(), "RequireSignIn guards a path our cookie never reaches; set Options.CookiePath", "path", c.Request.URL.Path, "cookie_path", a.opts.CookiePath)
 		}
-		sess, ok := a.sessionOrFail(c)
-		if !ok {
+		name, err := a.SignedInAs(c.Request)
+		if err != nil {
+			a.refuseGuarded(c.Writer, c.Request, err)
+			c.Abort()
 			return
 		}
-		if u := userOf(sess); u != nil {
-			c.Set(userKey, u.Name)
-			c.Next()
-			return
-		}
-		if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
-			c.AbortWithStatus(http.StatusUnauthorized)
-			return
-		}
-		c.Redirect(http.StatusSeeOther, a.LoginURL(c.Request.URL.RequestURI()))
-		c.Abort()
+		c.Set(userKey, name)
+		c.Next()
 	}
 }
 

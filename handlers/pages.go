@@ -105,7 +105,7 @@ func (a *App) lock(c *gin.Context, sess *sessions.Session) (unlock func(), ok bo
 }
 
 func (a *App) page(c *gin.Context, s *sessions.Session, title string) *pageData {
-	p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s)}
+	p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s), HomeURL: a.opts.HomeURL}
 	if a.opts.Banner != nil {
 		p.Banner = a.opts.Banner(c)
 	}
@@ -426,6 +426,11 @@ func (a *App) logout(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	if rt := a.returnTo(c.Query("returnto")); rt != "" {
+		// A host's sign-out form (LogoutURL): back to the host.
+		c.Redirect(http.StatusSeeOther, rt)
+		return
+	}
 	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout="+signedOut)
 }
 
@@ -488,7 +493,8 @@ func (a *App) captcha(c *gin.Context) {
 
 // User returns the signed-in user of a request, with a wiki API session
 // carrying their wiki cookies, ready for calls on their behalf. ok is false
-// when nobody is signed in.
+// when nobody is signed in. Cookies the wiki renews in that session are not
+// saved: AsUser, which saves them, is the better choice for calls.
 func (a *App) User(c *gin.Context) (name string, wiki *mwclient.Session, ok bool) {
 	u := userOf(a.session(c))
 	if u == nil {

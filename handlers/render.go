@@ -87,6 +87,18 @@ func (r *renderer) render(c *gin.Context, status int, name string, data *pageDat
 	c.Data(status, "text/html; charset=utf-8", page)
 }
 
+// write is render for a plain http.ResponseWriter (a host's route).
+func (r *renderer) write(w http.ResponseWriter, status int, name string, data *pageData) {
+	page, err := r.execute(name, data)
+	if err != nil {
+		http.Error(w, "Internal error while rendering the page.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(page)
+}
+
 func (r *renderer) execute(name string, data *pageData) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := r.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {

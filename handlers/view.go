@@ -25,6 +25,8 @@ type pageData struct {
 	Error      *errorView
 	Bounce     []hiddenValue
 	Banner     template.HTML
+	// HomeURL is Options.HomeURL: the host's page.
+	HomeURL string
 }
 
 type stepView struct {
