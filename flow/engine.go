@@ -232,7 +232,7 @@ func (e *Engine) start(ctx context.Context, st *State, form url.Values) (Outcome
 	lp := mwclient.LoginParams{ReturnURL: e.returnTo(st.Nonce), PreserveState: st.PreserveState, Fields: fields, Lang: st.Lang}
 	for attempt := 0; ; attempt++ {
 		if st.Token == "" {
-			tok, err := sess.LoginToken(ctx)
+			tok, err := sess.Token(ctx, "login")
 			if err != nil {
 				return Outcome{}, err
 			}

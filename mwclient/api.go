@@ -11,35 +11,6 @@ import (
 	"strings"
 )
 
-// LoginToken fetches a login token (meta=tokens&type=login). The token is
-// bound to this session's cookies, so use it with the same Session.
-func (s *Session) LoginToken(ctx context.Context) (string, error) {
-	return s.token(ctx, "login")
-}
-
-// CSRFToken fetches a csrf token (meta=tokens&type=csrf).
-func (s *Session) CSRFToken(ctx context.Context) (string, error) {
-	return s.token(ctx, "csrf")
-}
-
-func (s *Session) token(ctx context.Context, typ string) (string, error) {
-	var r struct {
-		envelope
-		Query struct {
-			Tokens map[string]string `json:"tokens"`
-		} `json:"query"`
-	}
-	p := url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {typ}}
-	if err := s.call(ctx, false, p, &r); err != nil {
-		return "", err
-	}
-	tok := r.Query.Tokens[typ+"token"]
-	if tok == "" {
-		return "", &DecodeError{ContentType: "application/json", Err: errMissing("query.tokens." + typ + "token")}
-	}
-	return tok, nil
-}
-
 // InfoQuery selects what AuthManagerInfo asks for.
 type InfoQuery struct {
 	Lang string // uselang; empty for the wiki's default
@@ -71,21 +42,23 @@ func (s *Session) AuthManagerInfo(ctx context.Context, q InfoQuery) (*AuthManage
 		p.Set("uselang", q.Lang)
 	}
 	var r struct {
-		envelope
 		Query struct {
 			AuthManagerInfo *AuthManagerInfo  `json:"authmanagerinfo"`
 			Tokens          map[string]string `json:"tokens"`
 		} `json:"query"`
 	}
-	if err := s.call(ctx, false, p, &r); err != nil {
+	if err := s.Get(ctx, p, &r); err != nil {
 		return nil, "", err
 	}
 	if r.Query.AuthManagerInfo == nil {
 		return nil, "", &DecodeError{ContentType: "application/json", Err: errMissing("query.authmanagerinfo")}
 	}
 	tok := r.Query.Tokens["logintoken"]
-	if q.LoginToken && tok == "" {
-		return nil, "", &DecodeError{ContentType: "application/json", Err: errMissing("query.tokens.logintoken")}
+	if q.LoginToken {
+		if tok == "" {
+			return nil, "", &DecodeError{ContentType: "application/json", Err: errMissing("query.tokens.logintoken")}
+		}
+		s.keepToken("login", tok)
 	}
 	return r.Query.AuthManagerInfo, tok, nil
 }
@@ -112,7 +85,9 @@ type LoginParams struct {
 
 // ClientLogin posts action=clientlogin. Every status, FAIL included, is a
 // result; an error means the wiki refused the call (badtoken, missingparam,
-// ...) or could not be reached.
+// ...) or could not be reached. lp.Token is a login token (Token(ctx,
+// "login")); after a PASS the session's cached tokens are dropped, since
+// they belonged to the anonymous session.
 func (s *Session) ClientLogin(ctx context.Context, lp LoginParams) (*LoginResult, error) {
 	p := url.Values{}
 	for k, v := range lp.Fields {
@@ -140,14 +115,16 @@ func (s *Session) ClientLogin(ctx context.Context, lp LoginParams) (*LoginResult
 		p.Set("uselang", lp.Lang)
 	}
 	var r struct {
-		envelope
 		ClientLogin *LoginResult `json:"clientlogin"`
 	}
-	if err := s.call(ctx, true, p, &r); err != nil {
+	if err := s.Post(ctx, p, &r); err != nil {
 		return nil, err
 	}
 	if r.ClientLogin == nil || r.ClientLogin.Status == "" {
 		return nil, &DecodeError{ContentType: "application/json", Err: errMissing("clientlogin.status")}
+	}
+	if r.ClientLogin.Status == StatusPass {
+		s.forgetTokens()
 	}
 	return r.ClientLogin, nil
 }
@@ -163,19 +140,18 @@ const (
 
 // UserInfo fetches meta=userinfo with groups and edit count. With
 // AssertUser, a session that is no longer logged in fails with
-// ErrAssertUserFailed.
+// ErrAssertUserFailed (and so ErrNotLoggedIn).
 func (s *Session) UserInfo(ctx context.Context, assert Assert) (*UserInfo, error) {
 	p := url.Values{"action": {"query"}, "meta": {"userinfo"}, "uiprop": {"groups|editcount"}}
 	if assert != AssertNone {
 		p.Set("assert", string(assert))
 	}
 	var r struct {
-		envelope
 		Query struct {
 			UserInfo *UserInfo `json:"userinfo"`
 		} `json:"query"`
 	}
-	if err := s.call(ctx, false, p, &r); err != nil {
+	if err := s.Get(ctx, p, &r); err != nil {
 		return nil, err
 	}
 	if r.Query.UserInfo == nil {
@@ -186,24 +162,20 @@ func (s *Session) UserInfo(ctx context.Context, assert Assert) (*UserInfo, error
 
 // Logout ends the wiki session (action=logout with a csrf token).
 func (s *Session) Logout(ctx context.Context) error {
-	tok, err := s.CSRFToken(ctx)
-	if err != nil {
-		return err
-	}
-	var r envelope
-	return s.call(ctx, true, url.Values{"action": {"logout"}, "token": {tok}}, &r)
+	err := s.PostWithToken(ctx, "csrf", url.Values{"action": {"logout"}}, nil)
+	s.forgetTokens()
+	return err
 }
 
 // BotLogin logs in with a bot password (action=login). name is
 // "User@botname". A refusal is a *LoginError; match it with
 // errors.Is(err, ErrLoginFailed) and its siblings.
 func (s *Session) BotLogin(ctx context.Context, name, password string) (string, error) {
-	tok, err := s.LoginToken(ctx)
+	tok, err := s.Token(ctx, "login")
 	if err != nil {
 		return "", err
 	}
 	var r struct {
-		envelope
 		Login struct {
 			Result   string          `json:"result"`
 			Reason   json.RawMessage `json:"reason"`
@@ -211,11 +183,12 @@ func (s *Session) BotLogin(ctx context.Context, name, password string) (string, 
 		} `json:"login"`
 	}
 	p := url.Values{"action": {"login"}, "lgname": {name}, "lgpassword": {password}, "lgtoken": {tok}}
-	if err := s.call(ctx, true, p, &r); err != nil {
+	if err := s.Post(ctx, p, &r); err != nil {
 		return "", err
 	}
 	switch r.Login.Result {
 	case "Success":
+		s.forgetTokens()
 		return r.Login.UserName, nil
 	case "":
 		return "", &DecodeError{ContentType: "application/json", Err: errMissing("login.result")}
@@ -251,7 +224,6 @@ func (e errMissing) Error() string { return "missing " + string(e) }
 // answers as an API at all.
 func (c *Client) Ping(ctx context.Context) error {
 	var r struct {
-		envelope
 		Query struct {
 			General struct {
 				SiteName string `json:"sitename"`
@@ -259,7 +231,7 @@ func (c *Client) Ping(ctx context.Context) error {
 		} `json:"query"`
 	}
 	p := url.Values{"action": {"query"}, "meta": {"siteinfo"}, "siprop": {"general"}}
-	if err := c.NewSession(nil).call(ctx, false, p, &r); err != nil {
+	if err := c.NewSession(nil).Get(ctx, p, &r); err != nil {
 		return err
 	}
 	if r.Query.General.SiteName == "" {

@@ -44,7 +44,7 @@ func BenchmarkCall(b *testing.B) {
 		setCookie []string
 		call      func(*Session) error
 	}{
-		{"tokens", cannedLoginToken, nil, func(s *Session) error { _, err := s.LoginToken(ctx); return err }},
+		{"tokens", cannedLoginToken, nil, func(s *Session) error { _, err := s.Token(ctx, "login"); return err }},
 		{"clientlogin-pass", cannedPass, pass, func(s *Session) error {
 			_, err := s.ClientLogin(ctx, LoginParams{Token: "0123abcd+\\", ReturnURL: "https://tool.example/return?mwlogin_state=x",
 				Fields: url.Values{"username": {"Alice"}, "password": {"secret"}}})

@@ -302,8 +302,8 @@ func TestAuthManagerInfoMissing(t *testing.T) {
 func TestTokenMissing(t *testing.T) {
 	srv := newServer(t, serveJSON(`{"batchcomplete":true,"query":{"tokens":{}}}`))
 	s := newSession(t, srv.URL+"/api.php", Options{})
-	for name, call := range map[string]func(context.Context) (string, error){"login": s.LoginToken, "csrf": s.CSRFToken} {
-		tok, err := call(context.Background())
+	for _, name := range []string{"login", "csrf"} {
+		tok, err := s.Token(context.Background(), name)
 		var de *DecodeError
 		if !errors.As(err, &de) || tok != "" {
 			t.Errorf("%s token = %q, %v; want a *DecodeError", name, tok, err)

@@ -240,7 +240,7 @@ func TestDemoClientLoginErrors(t *testing.T) {
 	api, _ := demo(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	s := newSession(t, api, Options{})
-	tok, err := s.LoginToken(ctx)
+	tok, err := s.Token(ctx, "login")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestDemoFlows(t *testing.T) {
 			if r.Status != StatusUI || len(r.Requests) != 1 || !reflect.DeepEqual(fieldNames(r.Requests[0].Fields), []string{"OATHToken"}) {
 				t.Fatalf("result = %+v", r)
 			}
-			tok, err := s.LoginToken(ctx)
+			tok, err := s.Token(ctx, "login")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -368,7 +368,7 @@ func TestDemoCaptchaInAuthManagerInfo(t *testing.T) {
 	if id.Value == "" || id.Type != FieldHidden {
 		t.Fatalf("captchaId = %+v", id)
 	}
-	tok, _ := s.LoginToken(ctx)
+	tok, _ := s.Token(ctx, "login")
 	res, err := s.ClientLogin(ctx, LoginParams{Token: tok, ReturnURL: "https://app.example/return", Fields: url.Values{
 		"username": {demowiki.UserDave}, "password": {demowiki.Password}, "captchaId": {id.Value}, "captchaWord": {demowiki.CaptchaAnswer}}})
 	if err != nil || res.Status != StatusPass || res.Username != demowiki.UserDave {

@@ -3,11 +3,14 @@ package mwclient
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // APIError is an error the wiki answered in the body of an Action API
-// response ({"errors":[{"code":...,"text":...}]}). Callers branch on Code,
-// most simply with errors.Is against one of the sentinels below.
+// response: {"errors":[{"code":...,"text":...,"module":...}]}, or the
+// older {"error":{"code":...,"info":...}}, whose info is read as Text.
+// Callers branch on Code, most simply with errors.Is against one of the
+// sentinels below.
 type APIError struct {
 	Code   string
 	Text   string // plain text in the requested language (errorformat=plaintext)
@@ -22,23 +25,49 @@ func (e *APIError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrBadToken) true for any APIError with that code,
-// whatever its text or language.
+// whatever its text or language, and errors.Is(err, ErrNotLoggedIn) and
+// errors.Is(err, ErrPermissionDenied) true for each code of their family.
 func (e *APIError) Is(target error) bool {
 	t, ok := target.(*APIError)
-	return ok && t.Code == e.Code
+	return ok && (t.Code == e.Code || slices.Contains(families[t.Code], e.Code))
 }
 
 // Sentinels for the API error codes callers of this package branch on.
 var (
-	ErrBadToken         = &APIError{Code: "badtoken"}
-	ErrMissingParam     = &APIError{Code: "missingparam"}
-	ErrMustPostParams   = &APIError{Code: "mustpostparams"}
+	ErrBadToken       = &APIError{Code: "badtoken"}
+	ErrMissingParam   = &APIError{Code: "missingparam"}
+	ErrMustPostParams = &APIError{Code: "mustpostparams"}
+	// ErrAssertUserFailed: assert=user, and the session is not logged in.
 	ErrAssertUserFailed = &APIError{Code: "assertuserfailed"}
-	ErrAssertBotFailed  = &APIError{Code: "assertbotfailed"}
-	ErrReadOnly         = &APIError{Code: "readonly"}
-	ErrRateLimited      = &APIError{Code: "ratelimited"}
-	ErrNotLoggedIn      = &APIError{Code: "notloggedin"}
+	// ErrAssertNamedUserFailed: assertuser=NAME, and the session is not
+	// NAME's (logged out, or someone else).
+	ErrAssertNamedUserFailed = &APIError{Code: "assertnameduserfailed"}
+	ErrAssertBotFailed       = &APIError{Code: "assertbotfailed"}
+	ErrReadOnly              = &APIError{Code: "readonly"}
+	ErrRateLimited           = &APIError{Code: "ratelimited"}
+	// ErrNotLoggedIn matches notloggedin, assertuserfailed and
+	// assertnameduserfailed: whichever way the wiki says it, the session is
+	// not (or no longer) the user's, and they must sign in again.
+	ErrNotLoggedIn = &APIError{Code: "notloggedin"}
+	// ErrPermissionDenied matches the codes of a user who may not do
+	// this: permissiondenied, protectedpage, cascadeprotected,
+	// protectednamespace, protectednamespace-interface, customcssprotected,
+	// customjsprotected, customjsonprotected, cantcreate, cantcreate-anon,
+	// noedit, noedit-anon, writeapidenied, readapidenied.
+	ErrPermissionDenied = &APIError{Code: "permissiondenied"}
+	// ErrMaxLag: the wiki's replicas lag more than the maxlag asked for.
+	// It is returned once Options.Retries are spent.
+	ErrMaxLag = &APIError{Code: "maxlag"}
 )
+
+// families are the codes a sentinel matches besides its own.
+var families = map[string][]string{
+	"notloggedin": {"assertuserfailed", "assertnameduserfailed"},
+	"permissiondenied": {"protectedpage", "cascadeprotected", "protectednamespace",
+		"protectednamespace-interface", "customcssprotected", "customjsprotected",
+		"customjsonprotected", "cantcreate", "cantcreate-anon", "noedit", "noedit-anon",
+		"writeapidenied", "readapidenied"},
+}
 
 // HTTPError is a response whose HTTP status was not 200: a wiki behind a
 // failing proxy, a maintenance page, an overloaded server.

@@ -31,6 +31,17 @@ func TestAPIErrorMatching(t *testing.T) {
 		{"readonly", `{"errors":[{"code":"readonly","text":"The wiki is currently in read-only mode.","module":"main"}]}`, ErrReadOnly, []error{ErrRateLimited}},
 		{"ratelimited", `{"errors":[{"code":"ratelimited","text":"slow down","module":"main"}]}`, ErrRateLimited, []error{ErrReadOnly}},
 		{"notloggedin", `{"errors":[{"code":"notloggedin","text":"x","module":"main"}]}`, ErrNotLoggedIn, []error{ErrAssertUserFailed}},
+		{"assertuserfailed is not logged in", `{"errors":[{"code":"assertuserfailed","text":"x","module":"main"}]}`, ErrNotLoggedIn, []error{ErrAssertNamedUserFailed}},
+		{"assertnameduserfailed", `{"errors":[{"code":"assertnameduserfailed","text":"You are no longer logged in as \"Bob\", so the action could not be completed.","module":"main"}]}`,
+			ErrAssertNamedUserFailed, []error{ErrAssertUserFailed, ErrBadToken}},
+		{"assertnameduserfailed is not logged in", `{"errors":[{"code":"assertnameduserfailed","text":"x","module":"main"}]}`, ErrNotLoggedIn, []error{ErrPermissionDenied}},
+		{"bc format", `{"error":{"code":"assertnameduserfailed","info":"You are no longer logged in as \"Bob\"."}}`, ErrNotLoggedIn, []error{ErrAssertUserFailed}},
+		{"notloggedin is no assert", `{"errors":[{"code":"notloggedin","text":"x","module":"main"}]}`, ErrNotLoggedIn, []error{ErrAssertNamedUserFailed, &APIError{Code: "assertuserfailed"}}},
+		{"permissiondenied", `{"errors":[{"code":"permissiondenied","text":"The action you have requested is limited to users in the group: Users.","module":"edit"}]}`,
+			ErrPermissionDenied, []error{ErrNotLoggedIn, ErrReadOnly}},
+		{"cantcreate", `{"errors":[{"code":"cantcreate","text":"You do not have permission to create new pages.","module":"edit"}]}`, ErrPermissionDenied, []error{ErrNotLoggedIn}},
+		{"protectedpage", `{"errors":[{"code":"protectedpage","text":"This page has been protected to prevent editing or other actions.","module":"edit"}]}`, ErrPermissionDenied, nil},
+		{"maxlag", `{"errors":[{"code":"maxlag","text":"Waiting for 10.64.0.1: 7 seconds lagged.","data":{"host":"10.64.0.1","lag":7,"type":"db"},"module":"main"}]}`, ErrMaxLag, []error{ErrReadOnly, ErrPermissionDenied}},
 		{"text in another language", `{"errors":[{"code":"badtoken","text":"Ungültiges CSRF-Token.","module":"main"}]}`, ErrBadToken, nil},
 		{"unknown code", `{"errors":[{"code":"internal_api_error_DBQueryError","text":"[abc] Database query error.","module":"main"}]}`,
 			&APIError{Code: "internal_api_error_DBQueryError"}, []error{ErrBadToken, ErrReadOnly}},
@@ -38,7 +49,7 @@ func TestAPIErrorMatching(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t, serveJSON(tt.body))
-			s := newSession(t, srv.URL+"/w/api.php", Options{})
+			s := newSession(t, srv.URL+"/w/api.php", Options{Retries: -1})
 			_, err := s.UserInfo(context.Background(), AssertUser)
 			var ae *APIError
 			if !errors.As(err, &ae) {

@@ -38,7 +38,7 @@ func FuzzDecode(f *testing.F) {
 			envelope
 			LoginResult
 		}
-		for _, out := range []answer{&login, &info, &bare} {
+		for _, out := range []any{&login, &info, &bare} {
 			err := decode(ct, body, out)
 			if err == nil {
 				continue

@@ -2,6 +2,7 @@ package mwclient
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -136,9 +137,16 @@ func newServer(t testing.TB, h http.Handler) *httptest.Server {
 	return srv
 }
 
-// newSession returns a new Session against apiURL.
+// newSession returns a new Session against apiURL. Unless opts has a
+// Sleep, a wait before a retry fails the test: tests never really sleep.
 func newSession(t testing.TB, apiURL string, opts Options) *Session {
 	t.Helper()
+	if opts.Sleep == nil {
+		opts.Sleep = func(_ context.Context, d time.Duration) error {
+			t.Errorf("a real wait of %v in a test", d)
+			return errors.New("tests do not sleep")
+		}
+	}
 	c, err := New(apiURL, opts)
 	if err != nil {
 		t.Fatalf("New(%q): %v", apiURL, err)

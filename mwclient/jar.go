@@ -29,6 +29,7 @@ type Cookie struct {
 type Jar struct {
 	mu      sync.Mutex
 	cookies []Cookie
+	changed bool
 	now     func() time.Time
 }
 
@@ -68,15 +69,27 @@ func (j *Jar) put(c Cookie, now time.Time) {
 		if j.cookies[i].Name == c.Name && j.cookies[i].Path == c.Path {
 			if expired {
 				j.cookies = append(j.cookies[:i], j.cookies[i+1:]...)
-			} else {
+				j.changed = true
+			} else if old := j.cookies[i]; old.Value != c.Value || !old.Expires.Equal(c.Expires) ||
+				old.Secure != c.Secure || old.HttpOnly != c.HttpOnly {
 				j.cookies[i] = c
+				j.changed = true
 			}
 			return
 		}
 	}
 	if !expired {
 		j.cookies = append(j.cookies, c)
+		j.changed = true
 	}
+}
+
+// Changed reports whether SetCookies added, changed or removed a cookie
+// since NewJar: a cookie set again as it was is no change.
+func (j *Jar) Changed() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.changed
 }
 
 // Cookies implements http.CookieJar.

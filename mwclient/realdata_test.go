@@ -107,6 +107,11 @@ func checkRealAnswer(t *testing.T, name string, body []byte) {
 				return
 			}
 			call = func() error { return realServer(t, body, true).Logout(ctx) }
+		case code == "edit_permissiondenied":
+			code = "permissiondenied"
+			call = func() error {
+				return realServer(t, body, true).PostWithToken(ctx, "csrf", url.Values{"action": {"edit"}, "title": {"X"}, "text": {"x"}}, nil)
+			}
 		default:
 			code, _, _ = strings.Cut(code, "_") // missingparam_returnurl
 			call = func() error {
@@ -127,7 +132,7 @@ func checkRealAnswer(t *testing.T, name string, body []byte) {
 			t.Fatalf("err = %#v, want APIError %s with text and module", err, code)
 		}
 		sentinels := map[string]error{"badtoken": ErrBadToken, "assertuserfailed": ErrAssertUserFailed,
-			"missingparam": ErrMissingParam, "mustpostparams": ErrMustPostParams}
+			"missingparam": ErrMissingParam, "mustpostparams": ErrMustPostParams, "permissiondenied": ErrPermissionDenied}
 		if want, ok := sentinels[code]; ok && !errors.Is(err, want) {
 			t.Errorf("errors.Is(err, %v) = false", want)
 		}
@@ -167,13 +172,65 @@ func checkRealAnswer(t *testing.T, name string, body []byte) {
 
 	case base == "tokens_csrf", base == "tokens_login":
 		s := realServer(t, body, false)
-		get := s.CSRFToken
-		if base == "tokens_login" {
-			get = s.LoginToken
-		}
-		tok, err := get(ctx)
+		tok, err := s.Token(ctx, strings.TrimPrefix(base, "tokens_"))
 		if err != nil || !strings.HasSuffix(tok, `+\`) || len(tok) < 10 {
 			t.Fatalf("token = %q, %v", tok, err)
+		}
+
+	case strings.HasPrefix(base, "edit_"):
+		var r struct {
+			Edit struct {
+				Result   string `json:"result"`
+				Title    string `json:"title"`
+				NewRevID int    `json:"newrevid"`
+				NoChange bool   `json:"nochange"`
+			} `json:"edit"`
+		}
+		err := realServer(t, body, true).PostWithToken(ctx, "csrf", url.Values{"action": {"edit"}, "title": {"X"}, "text": {"x"}}, &r)
+		if err != nil || r.Edit.Result != "Success" || r.Edit.Title == "" || (r.Edit.NewRevID == 0) != (base == "edit_nochange") || r.Edit.NoChange != (base == "edit_nochange") {
+			t.Fatalf("edit = %+v, %v", r.Edit, err)
+		}
+
+	case strings.HasPrefix(base, "revisions_"):
+		type page struct {
+			Title     string `json:"title"`
+			Missing   bool   `json:"missing"`
+			Revisions []struct {
+				RevID int    `json:"revid"`
+				User  string `json:"user"`
+				Slots struct {
+					Main struct {
+						Content string `json:"content"`
+					} `json:"main"`
+				} `json:"slots"`
+			} `json:"revisions"`
+		}
+		for q, err := range Query[struct{ Pages []page }](ctx, realServer(t, body, false), url.Values{"prop": {"revisions"}}) {
+			if err != nil || len(q.Pages) == 0 {
+				t.Fatalf("revisions = %+v, %v", q, err)
+			}
+			// MediaWiki lists missing pages first.
+			if base == "revisions_content" && (len(q.Pages) != 2 || !q.Pages[0].Missing) {
+				t.Fatalf("the missing page = %+v, %v", q, err)
+			}
+			last := q.Pages[len(q.Pages)-1]
+			if len(last.Revisions) != 1 || last.Revisions[0].User != "Alice" {
+				t.Fatalf("revisions = %+v, %v", q, err)
+			}
+			if base == "revisions_content" && last.Revisions[0].Slots.Main.Content != "two" {
+				t.Fatalf("content = %+v", last)
+			}
+			break // the recording's continuation leads back to itself
+		}
+
+	case base == "allpages":
+		for q, err := range Query[struct {
+			AllPages []struct{ Title string } `json:"allpages"`
+		}](ctx, realServer(t, body, false), url.Values{"list": {"allpages"}}) {
+			if err != nil || len(q.AllPages) != 1 || q.AllPages[0].Title != "Main Page" {
+				t.Fatalf("allpages = %+v, %v", q, err)
+			}
+			break // the recording's continuation leads back to itself
 		}
 
 	case strings.HasPrefix(base, "userinfo_"):

@@ -46,7 +46,7 @@ func runEveryCall(t *testing.T, ctx context.Context, s *Session) {
 		name string
 		run  func() error
 	}{
-		{"LoginToken", func() error { _, err := s.LoginToken(ctx); return err }},
+		{"LoginToken", func() error { _, err := s.Token(ctx, "login"); return err }},
 		{"AuthManagerInfo", func() error {
 			_, _, err := s.AuthManagerInfo(ctx, InfoQuery{Lang: "de", MergeFields: true, LoginToken: true})
 			return err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -168,9 +169,10 @@ func TestSessionKeepsWikiCookies(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	tokens := url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {"login"}}
 	first := c.NewSession(nil)
 	for range 2 {
-		if _, err := first.LoginToken(ctx); err != nil {
+		if err := first.Get(ctx, tokens, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,10 +180,10 @@ func TestSessionKeepsWikiCookies(t *testing.T) {
 	if len(saved) != 1 || saved[0].Name != "wiki_session" || saved[0].Value != "s1" || !saved[0].HttpOnly {
 		t.Fatalf("Cookies() = %+v, want the wiki's wiki_session", saved)
 	}
-	if _, err := c.NewSession(saved).LoginToken(ctx); err != nil {
+	if err := c.NewSession(saved).Get(ctx, tokens, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.NewSession(nil).LoginToken(ctx); err != nil {
+	if err := c.NewSession(nil).Get(ctx, tokens, nil); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -41,7 +41,7 @@ func Handler(c *mwclient.Client, returnURL string) http.Handler {
 	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		s := c.NewSession(nil)
-		token, err := s.LoginToken(r.Context())
+		token, err := s.Token(r.Context(), "login")
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return

@@ -7,6 +7,11 @@
 // failure, a REDIRECT through a fake identity provider, RESTART, and a UI
 // step using every field type.
 //
+// It also has pages, starting with MainPage, so that a tool can act as a
+// logged-in user: action=edit with the session's csrf token (anonymous
+// users may not edit), prop=revisions (text and history, continued) and
+// list=allpages (continued).
+//
 // It serves the app's handler tests, the offline demo and the benchmark.
 // It is not MediaWiki: the real-wiki tests are the reference.
 package demowiki
@@ -85,6 +90,9 @@ type Wiki struct {
 	calls    atomic.Int64
 	mux      *http.ServeMux
 	merge    bool // the current call (under mu) asked for merged fields
+	pages    map[string]*page
+	lastPage int // the last page id given
+	lastRev  int // the last revision id given
 }
 
 type session struct {
@@ -114,7 +122,8 @@ const sessionTTL = time.Hour
 // New returns a demo wiki.
 func New() *Wiki {
 	w := &Wiki{sessions: map[string]*session{}, failures: map[string]int{},
-		codes: map[string]string{}, usedTOTP: map[string]bool{}, now: time.Now}
+		codes: map[string]string{}, usedTOTP: map[string]bool{}, now: time.Now, pages: map[string]*page{}}
+	w.addRevision(MainPage, "MediaWiki default", "", mainPageText)
 	w.mux = http.NewServeMux()
 	w.mux.HandleFunc("/api.php", w.api)
 	w.mux.HandleFunc("/idp", w.idp)
@@ -251,10 +260,13 @@ func writeJSON(rw http.ResponseWriter, v any) {
 	json.NewEncoder(rw).Encode(v)
 }
 
-func apiError(rw http.ResponseWriter, code, text string) {
+func apiError(rw http.ResponseWriter, code, text string) { moduleError(rw, "main", code, text) }
+
+// moduleError is an error a module (edit, query+revisions) raised.
+func moduleError(rw http.ResponseWriter, module, code, text string) {
 	rw.Header().Set("MediaWiki-API-Error", code)
 	writeJSON(rw, map[string]any{
-		"errors": []map[string]string{{"code": code, "text": text, "module": "main"}},
+		"errors": []map[string]string{{"code": code, "text": text, "module": module}},
 		"docref": "See /api.php for API usage.",
 	})
 }
@@ -272,10 +284,13 @@ func (w *Wiki) api(rw http.ResponseWriter, r *http.Request) {
 	defer w.mu.Unlock()
 	post := r.Method == http.MethodPost
 	w.merge = r.Form.Get("loginmergerequestfields") != "" || r.Form.Get("amimergerequestfields") != ""
+	if !w.checkAsserts(rw, r) {
+		return
+	}
 	switch action := r.Form.Get("action"); action {
 	case "query":
 		w.query(rw, r)
-	case "clientlogin", "login", "logout":
+	case "clientlogin", "login", "logout", "edit":
 		if !post {
 			apiError(rw, "mustbeposted", fmt.Sprintf("The \"%s\" module requires a POST request.", action))
 			return
@@ -291,12 +306,38 @@ func (w *Wiki) api(rw http.ResponseWriter, r *http.Request) {
 			w.clientLogin(rw, r)
 		case "login":
 			w.botLogin(rw, r)
+		case "edit":
+			w.edit(rw, r)
 		default:
 			w.logout(rw, r)
 		}
 	default:
 		apiError(rw, "badvalue", fmt.Sprintf("Unrecognized value for parameter \"action\": %s.", action))
 	}
+}
+
+// checkAsserts refuses a call whose assert or assertuser the session does
+// not meet, whatever the module, as ApiMain does.
+func (w *Wiki) checkAsserts(rw http.ResponseWriter, r *http.Request) bool {
+	a, name := r.Form.Get("assert"), r.Form.Get("assertuser")
+	if a == "" && name == "" {
+		return true
+	}
+	user := ""
+	if s := w.sess(rw, r, false); s != nil {
+		user = s.user
+	}
+	switch {
+	case (a == "user" || a == "bot") && user == "":
+		apiError(rw, "assert"+a+"failed", "You are no longer logged in, so the action could not be completed.")
+	case a == "bot":
+		apiError(rw, "assertbotfailed", "You do not have the \"bot\" right, so the action could not be completed.")
+	case name != "" && name != user:
+		apiError(rw, "assertnameduserfailed", fmt.Sprintf("You are no longer logged in as \"%s\", so the action could not be completed.", name))
+	default:
+		return true
+	}
+	return false
 }
 
 func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
@@ -344,16 +385,8 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 		case "userinfo":
 			s := w.sess(rw, r, false)
 			if s == nil || s.user == "" {
-				if a := r.Form.Get("assert"); a == "user" || a == "bot" {
-					apiError(rw, "assert"+a+"failed", "You are no longer logged in, so the action could not be completed.")
-					return
-				}
 				q["userinfo"] = map[string]any{"id": 0, "name": r.RemoteAddr, "anon": true, "groups": []string{"*"}, "editcount": 0}
 				continue
-			}
-			if r.Form.Get("assert") == "bot" {
-				apiError(rw, "assertbotfailed", "You do not have the \"bot\" right, so the action could not be completed.")
-				return
 			}
 			ui := map[string]any{"id": s.userID, "name": s.user}
 			for _, prop := range strings.Split(r.Form.Get("uiprop"), "|") {
@@ -373,7 +406,44 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.writeJSON(rw, map[string]any{"batchcomplete": true, "query": q})
+	out := map[string]any{"batchcomplete": true, "query": q}
+	var cont map[string]any
+	switch prop := r.Form.Get("prop"); prop {
+	case "revisions":
+		c, ok := w.revisions(rw, r.Form, q)
+		if !ok {
+			return
+		}
+		if c != nil {
+			// The pages' props are not all there yet.
+			delete(out, "batchcomplete")
+			cont = c
+		}
+	case "":
+	default:
+		apiError(rw, "badvalue", "Unrecognized value for parameter \"prop\": "+prop+".")
+		return
+	}
+	switch list := r.Form.Get("list"); list {
+	case "allpages":
+		c, ok := w.allPages(rw, r.Form, q)
+		if !ok {
+			return
+		}
+		if c != nil && cont == nil {
+			cont = c
+		} else if c != nil {
+			cont["apcontinue"] = c["apcontinue"]
+		}
+	case "":
+	default:
+		apiError(rw, "badvalue", "Unrecognized value for parameter \"list\": "+list+".")
+		return
+	}
+	if cont != nil {
+		out["continue"] = cont
+	}
+	w.writeJSON(rw, out)
 }
 
 // captchaNeeded: like ConfirmEdit's badlogin trigger, a captcha is asked of

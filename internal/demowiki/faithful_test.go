@@ -181,6 +181,34 @@ func TestShapesMatchRealMediaWiki(t *testing.T) {
 			return c.call(true, url.Values{"action": {"login"}, "lgname": {BotName}, "lgpassword": {"wrong"}, "lgtoken": {c.token()}})
 		},
 	}
+	alice := func() *client {
+		c := newClient()
+		c.login(url.Values{"username": {UserAlice}, "password": {Password}})
+		return c
+	}
+	edit := func(c *client, title, text string) map[string]any {
+		tok := c.call(false, url.Values{"action": {"query"}, "meta": {"tokens"}})["query"].(map[string]any)["tokens"].(map[string]any)["csrftoken"].(string)
+		return c.call(true, url.Values{"action": {"edit"}, "title": {title}, "text": {text}, "summary": {"recorded"}, "token": {tok}})
+	}
+	// One page with two revisions by Alice, for the reads.
+	editor := alice()
+	edit(editor, "Record sandbox", "one")
+	edit(editor, "Record sandbox", "two")
+	cases["edit_new.json"] = func() map[string]any { return edit(alice(), "New page", "new") }
+	cases["edit_success.json"] = func() map[string]any { return edit(alice(), MainPage, "three") }
+	cases["edit_nochange.json"] = func() map[string]any { return edit(alice(), "Record sandbox", "two") }
+	cases["error_edit_permissiondenied.plaintext.json"] = func() map[string]any { return edit(newClient(), "Record sandbox", "anon") }
+	cases["revisions_history.json"] = func() map[string]any {
+		return newClient().call(false, url.Values{"action": {"query"}, "prop": {"revisions"}, "titles": {"Record_sandbox"},
+			"rvprop": {"ids|timestamp|user|comment"}, "rvlimit": {"1"}})
+	}
+	cases["revisions_content.json"] = func() map[string]any {
+		return newClient().call(false, url.Values{"action": {"query"}, "prop": {"revisions"}, "titles": {"Record sandbox|Missing page"},
+			"rvprop": {"ids|timestamp|user|comment|content"}, "rvslots": {"main"}})
+	}
+	cases["allpages.json"] = func() map[string]any {
+		return newClient().call(false, url.Values{"action": {"query"}, "list": {"allpages"}, "aplimit": {"1"}})
+	}
 	for file, demo := range cases {
 		t.Run(file, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join("..", "..", "mwclient", "testdata", "real", file))

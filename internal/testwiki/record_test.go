@@ -263,6 +263,29 @@ func TestRecord(t *testing.T) {
 	r.save("tokens_csrf", must(raw(ctx, alice, "GET", fv2("action", "query", "meta", "tokens"), nil)))
 	r.save("logout", must(raw(ctx, alice, "POST", fv2(), url.Values{"action": {"logout"}, "token": {csrf}})))
 
+	// Acting as a user: action=edit (new page, new revision, no change,
+	// refused to an anonymous user), prop=revisions (history continued,
+	// content) and list=allpages (continued).
+	editor := newClient(wk.APIURL)
+	cl(editor, url.Values{"username": {AliceUser}, "password": {AlicePassword}, "loginreturnurl": {returnURL}})
+	edit := func(c *apiClient, ef, text string) (answer, error) {
+		tok, err := c.token(ctx, "csrf")
+		if err != nil {
+			return answer{}, err
+		}
+		return raw(ctx, c, "POST", withEF(fv2(), ef), url.Values{"action": {"edit"}, "title": {"Record sandbox"},
+			"text": {text}, "summary": {"recorded"}, "token": {tok}})
+	}
+	r.save("edit_new", must(edit(editor, "plaintext", "one")))
+	r.save("edit_success", must(edit(editor, "plaintext", "two")))
+	r.save("edit_nochange", must(edit(editor, "plaintext", "two")))
+	both("error_edit_permissiondenied", func(ef string) (answer, error) { return edit(newClient(wk.APIURL), ef, "anon") })
+	r.save("revisions_history", must(raw(ctx, editor, "GET", fv2("action", "query", "prop", "revisions", "titles", "Record_sandbox",
+		"rvprop", "ids|timestamp|user|comment", "rvlimit", "1", "errorformat", "plaintext"), nil)))
+	r.save("revisions_content", must(raw(ctx, editor, "GET", fv2("action", "query", "prop", "revisions", "titles", "Record sandbox|Missing page",
+		"rvprop", "ids|timestamp|user|comment|content", "rvslots", "main", "errorformat", "plaintext"), nil)))
+	r.save("allpages", must(raw(ctx, editor, "GET", fv2("action", "query", "list", "allpages", "aplimit", "1", "errorformat", "plaintext"), nil)))
+
 	// action=login with the bot password: Success and Failed.
 	bot := func(pass string) answer {
 		c := newClient(wk.APIURL)

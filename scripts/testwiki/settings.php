@@ -76,6 +76,10 @@ $wgPasswordConfig['pbkdf2']['cost'] = '1000';
 // default: ~20 ms of CPU each, ~150 ms per login.
 $wgSessionPbkdf2Iterations = 10;
 
+// Only logged-in users edit, so that an edit the tests make as a user
+// proves the wiki took the request as that user's.
+$wgGroupPermissions['*']['edit'] = false;
+
 // Generous throttles: tests log in many times from 127.0.0.1.
 $wgPasswordAttemptThrottle = [ [ 'count' => 1000000, 'seconds' => 60 ] ];
 $wgAccountCreationThrottle = [ [ 'count' => 1000000, 'seconds' => 60 ] ];
