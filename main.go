@@ -57,6 +57,8 @@ type config struct {
 	prefix             string
 	allowedReturnHosts string
 	homeURL            string
+	// rememberLifetime: a session whose user ticked "Keep me logged in".
+	rememberLifetime time.Duration
 }
 
 func main() {
@@ -95,6 +97,8 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.dev, "dev", envBool("MWLOGIN_DEV"), "development mode: plain-HTTP cookies allowed, a key generated if none is set (MWLOGIN_DEV)")
 	lifetime := env("MWLOGIN_SESSION_LIFETIME", handlers.DefaultSessionLifetime.String())
 	fs.StringVar(&lifetime, "session-lifetime", lifetime, "how long a signed-in session lasts (MWLOGIN_SESSION_LIFETIME)")
+	remember := env("MWLOGIN_REMEMBER_LIFETIME", handlers.DefaultRememberLifetime.String())
+	fs.StringVar(&remember, "remember-lifetime", remember, "how long the session of a user who ticked \"Keep me logged in\" lasts; match the wiki's $wgExtendedLoginCookieExpiration (MWLOGIN_REMEMBER_LIFETIME)")
 	fs.StringVar(&cfg.contact, "contact", env("MWLOGIN_CONTACT", ""), "operator contact (URL or e-mail) for the User-Agent sent to the wiki (MWLOGIN_CONTACT)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("MWLOGIN_LOG_FORMAT", "text"), "log format: text or json (MWLOGIN_LOG_FORMAT)")
 	fs.StringVar(&cfg.store, "store", env("MWLOGIN_STORE", "memory"), "where sessions are kept: memory (one instance), or a redis:// or rediss:// URL shared by several instances (MWLOGIN_STORE)")
@@ -145,6 +149,10 @@ func parseFlags(args []string) (config, error) {
 		return cfg, fmt.Errorf("session lifetime %q is not a positive duration", lifetime)
 	}
 	cfg.sessionLifetime = d
+	if d, err = time.ParseDuration(remember); err != nil || d <= 0 {
+		return cfg, fmt.Errorf("remember lifetime %q is not a positive duration", remember)
+	}
+	cfg.rememberLifetime = d
 	return cfg, nil
 }
 
@@ -276,7 +284,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 	// us (docs/forward-auth.md).
 	app, err := handlers.Register(router.Group(cfg.prefix+"/"), handlers.Options{
 		Client: client, PublicURL: cfg.publicURL, Keys: keys, InsecureCookies: insecure,
-		SessionLifetime: cfg.sessionLifetime, Logger: log, Backend: backend.Backend,
+		SessionLifetime: cfg.sessionLifetime, RememberLifetime: cfg.rememberLifetime, Logger: log, Backend: backend.Backend,
 		LoginFailuresPerUser: cfg.userFailures, LoginFailuresPerAddress: cfg.addrFailures, ForwardClientIP: cfg.forwardClientIP,
 		FrameAncestors: splitList(cfg.frameAncestors),
 		Metrics:        m, Banner: banner,
@@ -304,6 +312,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		}
 		c.String(http.StatusOK, "ok\n")
 	})
+	router.NoRoute(app.NotFound)
 
 	srv := &http.Server{Addr: cfg.listen, Handler: router, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}

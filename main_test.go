@@ -72,7 +72,7 @@ func TestDemoOutOfTheBox(t *testing.T) {
 		t.Fatal("no request ID")
 	}
 	p = p.Form("/login").Set("username", demowiki.UserAlice).Set("password", demowiki.Password).Submit()
-	if !strings.Contains(p.Text(), "signed in to the wiki as Alice") {
+	if !strings.Contains(p.Text(), "holds your sign-in to") || !strings.Contains(p.Text(), " as Alice") {
 		t.Fatalf("demo login: %s", p.Text())
 	}
 
@@ -353,5 +353,35 @@ func TestHomeURLFlag(t *testing.T) {
 	t.Setenv("MWLOGIN_HOME_URL", "")
 	if err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-home-url", "javascript:alert(1)"}, nil); err == nil || !strings.Contains(err.Error(), "HomeURL") {
 		t.Fatalf("a bad -home-url: %v", err)
+	}
+}
+
+func TestRememberLifetimeFlag(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		env     string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"default", nil, "", 180 * 24 * time.Hour, false},
+		{"flag", []string{"-remember-lifetime", "720h"}, "", 720 * time.Hour, false},
+		{"variable", nil, "48h", 48 * time.Hour, false},
+		{"not a duration", []string{"-remember-lifetime", "180"}, "", 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MWLOGIN_REMEMBER_LIFETIME", tc.env)
+			if tc.env == "" {
+				os.Unsetenv("MWLOGIN_REMEMBER_LIFETIME")
+			}
+			cfg, err := parseFlags(tc.args)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && cfg.rememberLifetime != tc.want {
+				t.Fatalf("remember lifetime %v, want %v", cfg.rememberLifetime, tc.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"time"
 
@@ -169,6 +170,12 @@ func (e *Engine) Submit(ctx context.Context, st *State, in Input) (Outcome, erro
 	case StageStart:
 		return e.start(ctx, st, form)
 	case StageContinue:
+		// Merged, so that the login form's values (the user name) stay for
+		// a FAIL later in the flow.
+		if st.Values == nil {
+			st.Values = map[string][]string{}
+		}
+		maps.Copy(st.Values, keepable(st, form))
 		return e.cont(ctx, st, collect(st, form))
 	default:
 		// A REDIRECT or RESTART page has no fields of the wiki's to post.
@@ -186,6 +193,12 @@ func (e *Engine) Return(ctx context.Context, st *State, params url.Values) (Outc
 	got := params.Get(NonceParam)
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(st.Nonce)) != 1 {
 		return Outcome{}, ErrStateMismatch
+	}
+	if params.Get("error") == "access_denied" {
+		// The user said no at the provider (OAuth 2.0's answer, RFC 6749
+		// 4.1.2.1): the wiki could only say the return lacks a code. The
+		// wiki's half-done login is left to expire with its session.
+		return e.startOver(ctx, st.Lang, NoticeDenied)
 	}
 	fields := url.Values{}
 	for k, v := range params {
@@ -224,6 +237,7 @@ func (e *Engine) Restart(ctx context.Context, st *State) (Outcome, error) {
 func (e *Engine) start(ctx context.Context, st *State, form url.Values) (Outcome, error) {
 	st.Notice = NoticeNone
 	st.Values = keepable(st, form)
+	st.Remember = remembers(st, form)
 	fields := collect(st, form)
 	if st.Nonce == "" {
 		st.Nonce = randomID()
@@ -280,7 +294,7 @@ func (e *Engine) next(ctx context.Context, st *State, sess *mwclient.Session, re
 	st.Answered, st.Step = st.Step, randomID()
 	switch res.Status {
 	case mwclient.StatusPass:
-		return Outcome{Kind: Pass, User: &User{Name: res.Username, Cookies: st.Cookies, SignedIn: e.now()}}, nil
+		return Outcome{Kind: Pass, User: &User{Name: res.Username, Cookies: st.Cookies, SignedIn: e.now(), Remember: st.Remember}}, nil
 	case mwclient.StatusFail:
 		if prev != StageStart && res.MessageCode == "authmanager-authn-not-in-progress" {
 			return e.startOver(ctx, st.Lang, NoticeExpired)

@@ -79,24 +79,50 @@ func allowed(f mwclient.Field, vs []string) []string {
 	return out
 }
 
-// keepable is what may be shown again after a FAIL: values of fields that
-// are neither sensitive nor passwords, and no button presses.
+// keepable is what may be shown again when a step comes back after a wrong
+// answer: values of fields that are neither sensitive nor passwords, and no
+// button presses. An unticked checkbox or an empty multiselect is kept as
+// an empty answer, so that a default does not come back in its place.
 func keepable(st *State, form url.Values) map[string][]string {
 	out := map[string][]string{}
 	for _, r := range st.Requests {
 		for _, f := range r.Fields {
-			if f.Sensitive {
+			if f.Sensitive || singleUse[f.Name] {
 				continue
 			}
 			switch f.Type {
-			case mwclient.FieldString, mwclient.FieldSelect, mwclient.FieldMultiselect, mwclient.FieldCheckbox:
+			case mwclient.FieldString, mwclient.FieldSelect:
 				if v, ok := form[f.Name]; ok {
 					out[f.Name] = v
 				}
+			case mwclient.FieldMultiselect, mwclient.FieldCheckbox:
+				out[f.Name] = append([]string{}, form[f.Name]...)
 			}
 		}
 	}
 	return out
+}
+
+// singleUse names the fields whose answer is worth nothing a second time,
+// though the wiki does not mark them sensitive: a captcha's answer (the
+// wiki asks a new question after a wrong one) and a two-factor code
+// (OATHAuth's own form does not keep it either: 'persistent' => false).
+var singleUse = map[string]bool{"captchaWord": true, "OATHToken": true}
+
+// rememberField is the checkbox of MediaWiki's RememberMeAuthenticationRequest.
+const rememberField = "rememberMe"
+
+// remembers reports whether a login form post ticked "Keep me logged in".
+func remembers(st *State, form url.Values) bool {
+	for _, r := range st.Requests {
+		for _, f := range r.Fields {
+			if f.Name == rememberField && f.Type == mwclient.FieldCheckbox {
+				v := form.Get(f.Name)
+				return v != "" && v != "0"
+			}
+		}
+	}
+	return false
 }
 
 // formCache keeps meta=authmanagerinfo per language, so that showing the

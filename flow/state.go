@@ -48,8 +48,12 @@ type State struct {
 	MessageCode string `json:"messageCode,omitempty"`
 	Tone        Tone   `json:"tone,omitempty"`
 	Notice      Notice `json:"notice,omitempty"`
-	// Values re-fills non-sensitive fields (the user name) after a FAIL.
+	// Values re-fills non-sensitive fields (the user name) when a step
+	// comes back after a wrong answer.
 	Values map[string][]string `json:"values,omitempty"`
+	// Remember: the login form asked the wiki to keep the user logged in
+	// ("Keep me logged in"), and our session lasts as long.
+	Remember bool `json:"remember,omitempty"`
 	// Cookies and Token are this flow's own wiki session; the token is only
 	// known once the wiki session exists.
 	Cookies []mwclient.Cookie `json:"cookies,omitempty"`
@@ -85,6 +89,9 @@ const (
 	NoticeStale Notice = "stale"
 	// NoticeRestarted: the user chose to start over.
 	NoticeRestarted Notice = "restarted"
+	// NoticeDenied: the identity provider sent the user back refusing
+	// the sign-in (error=access_denied): the user cancelled there.
+	NoticeDenied Notice = "denied"
 )
 
 // User is a signed-in user: the name the wiki confirmed and the wiki
@@ -93,6 +100,9 @@ type User struct {
 	Name     string            `json:"name"`
 	Cookies  []mwclient.Cookie `json:"cookies,omitempty"`
 	SignedIn time.Time         `json:"signedIn"`
+	// Remember: the user asked to stay logged in, and the wiki keeps
+	// the session for its remembered lifetime.
+	Remember bool `json:"remember,omitempty"`
 	// Checked is when the wiki last confirmed the session on request
 	// (assert=user), with what it said then; zero until the first check.
 	Checked   time.Time `json:"checked,omitzero"`

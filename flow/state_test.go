@@ -24,8 +24,8 @@ func TestStateAndUserSurviveJSON(t *testing.T) {
 			Fields: mwclient.Fields{{Name: "OATHToken", Type: "string", Label: "Code", Help: "h", Optional: true, Sensitive: true, Value: "v",
 				Options: []mwclient.Option{{Value: "a", Label: "A"}}}}}},
 		Cookies: cookies, Token: "tok+\\", Step: "step", Nonce: "n", RedirectTarget: "https://idp.example/?a=b",
-		PreserveState: true, Lang: "de", Started: at}
-	u := &User{Name: "Bob", Cookies: cookies, SignedIn: at, Checked: at.Add(time.Minute), EditCount: 3, Groups: []string{"user"}}
+		PreserveState: true, Lang: "de", Started: at, Remember: true}
+	u := &User{Name: "Bob", Cookies: cookies, SignedIn: at, Checked: at.Add(time.Minute), EditCount: 3, Groups: []string{"user"}, Remember: true}
 	for _, v := range []any{st, u, &State{ID: "fresh", Step: FreshStep, Started: at}, &User{Name: "A", SignedIn: at}} {
 		b, err := json.Marshal(v)
 		if err != nil {

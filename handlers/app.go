@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -56,9 +57,14 @@ type Options struct {
 	// InsecureCookies drops the Secure flag, for plain-HTTP development.
 	InsecureCookies bool
 	// SessionLifetime bounds a signed-in session; FlowLifetime a login in
-	// progress.
+	// progress. Its cookie ends with the browser.
 	SessionLifetime time.Duration
 	FlowLifetime    time.Duration
+	// RememberLifetime bounds the session of a user who ticked "Keep me
+	// logged in", with a cookie that outlives the browser: as long as the
+	// wiki keeps a remembered login ($wgExtendedLoginCookieExpiration,
+	// 180 days by default). Default DefaultRememberLifetime.
+	RememberLifetime time.Duration
 	// RecheckAfter is how long the signed-in page trusts the user's wiki
 	// session after the wiki vouched for it (the PASS, or the page's last
 	// check) before asking the wiki again with assert=user. Default
@@ -134,8 +140,11 @@ const (
 	DefaultCookieName      = "mwlogin_session"
 	DefaultSessionLifetime = 12 * time.Hour
 	DefaultFlowLifetime    = 15 * time.Minute
-	DefaultRecheckAfter    = time.Minute
-	maxFormBytes           = 64 << 10
+	// DefaultRememberLifetime is MediaWiki's default
+	// $wgExtendedLoginCookieExpiration.
+	DefaultRememberLifetime = 180 * 24 * time.Hour
+	DefaultRecheckAfter     = time.Minute
+	maxFormBytes            = 64 << 10
 )
 
 // Defaults of the login failure limits. Per user name they are MediaWiki's
@@ -161,6 +170,7 @@ type App struct {
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
 	wikiHost string
+	wikiURL  string
 	csp      string
 	// publicBase is PublicURL without its trailing slash; returnHosts
 	// the hosts absolute return URLs may name.
@@ -203,6 +213,9 @@ func newApp(prefix string, opts Options) (*App, error) {
 	}
 	if opts.FlowLifetime <= 0 {
 		opts.FlowLifetime = DefaultFlowLifetime
+	}
+	if opts.RememberLifetime <= 0 {
+		opts.RememberLifetime = DefaultRememberLifetime
 	}
 	if opts.RecheckAfter == 0 {
 		opts.RecheckAfter = DefaultRecheckAfter
@@ -259,7 +272,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 	st, err := sessionstore.New(sessionstore.Config{
 		Backend:   opts.Backend,
 		Keys:      opts.Keys,
-		MaxAge:    opts.SessionLifetime,
+		MaxAge:    max(opts.SessionLifetime, opts.RememberLifetime),
 		KeyPrefix: "mwlogin:",
 		Codec:     sessionCodec{},
 		Options: sessions.Options{Path: cookiePath, HttpOnly: true, Secure: !opts.InsecureCookies,
@@ -301,11 +314,21 @@ func newApp(prefix string, opts Options) (*App, error) {
 		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages,
 		html: wikihtml.New(opts.Client.APIURL()), log: opts.Logger, cop: cop,
 		wikiHost: opts.Client.APIURL().Host, publicBase: publicBase, returnHosts: returnHosts,
-		csp: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
+		wikiURL: indexURL(opts.Client.APIURL()),
+		csp:     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
 	}
 	a.userLimit = newLimiter(opts.LoginFailuresPerUser, opts.LoginUserWindow, opts.Now)
 	a.addrLimit = newLimiter(opts.LoginFailuresPerAddress, opts.LoginAddressWindow, opts.Now)
 	return a, nil
+}
+
+// indexURL is the wiki's index.php, which MediaWiki keeps beside api.php
+// ($wgScript and $wgScriptPath): with no title it shows the main page.
+func indexURL(api *url.URL) string {
+	u := *api
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = path.Join(path.Dir(u.Path), "index.php")
+	return u.String()
 }
 
 // newLimiter makes a failure limit, or nil for a negative max (no limit).
@@ -327,6 +350,12 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.POST("/restart", a.protect, a.restart)
 	r.POST("/cancel", a.protect, a.cancel)
 	r.POST("/logout", a.protect, a.logout)
+	// The address bar shows these after their form was posted; loading
+	// one again leads to where the flow stands.
+	for _, p := range []string{"/login", "/restart", "/cancel", "/logout"} {
+		r.GET(p, a.reloaded)
+		r.HEAD(p, a.reloaded)
+	}
 	// The return from a third party is protected by the flow's state
 	// value, not by the origin check: a provider may POST it cross-site.
 	// No HEAD: it would spend the return's single-use state.
@@ -351,10 +380,10 @@ func (a *App) routes(r *gin.RouterGroup) {
 		{"/", []string{http.MethodGet, http.MethodHead}},
 		{"/static/style.css", []string{http.MethodGet, http.MethodHead}},
 		{"/static/bounce.js", []string{http.MethodGet, http.MethodHead}},
-		{"/login", []string{http.MethodPost}},
-		{"/restart", []string{http.MethodPost}},
-		{"/cancel", []string{http.MethodPost}},
-		{"/logout", []string{http.MethodPost}},
+		{"/login", []string{http.MethodGet, http.MethodHead, http.MethodPost}},
+		{"/restart", []string{http.MethodGet, http.MethodHead, http.MethodPost}},
+		{"/cancel", []string{http.MethodGet, http.MethodHead, http.MethodPost}},
+		{"/logout", []string{http.MethodGet, http.MethodHead, http.MethodPost}},
 		{"/return", []string{http.MethodGet, http.MethodPost}},
 		{"/captcha/:step/:n", []string{http.MethodGet}},
 		{"/auth", []string{http.MethodGet, http.MethodHead}},
@@ -368,6 +397,29 @@ func (a *App) routes(r *gin.RouterGroup) {
 			}
 		}
 	}
+}
+
+// reloaded answers a GET of an address only a form posts to: the address
+// bar shows it after the post, so a reload or a bookmark asks for it. It
+// sends the browser to the login page, which shows where the flow stands.
+func (a *App) reloaded(c *gin.Context) {
+	target := a.prefix + "/"
+	if l := c.Query("uselang"); l != "" {
+		target += "?" + url.Values{"uselang": {l}}.Encode()
+	}
+	c.Redirect(http.StatusSeeOther, target)
+}
+
+// NotFound answers an address the app does not serve with its own 404
+// page (the layout, a link to the login page, the security headers).
+// NewHandler sets it for every unknown path; a Gin host sets it as its
+// engine's NoRoute handler, router.NoRoute(app.NotFound), or calls it from
+// its own for paths under the prefix.
+func (a *App) NotFound(c *gin.Context) {
+	a.setSecurityHeaders(c)
+	a.errorPage(c, http.StatusNotFound, errorView{
+		Message: "There is no page at this address.",
+		Detail:  "The link may be mistyped or out of date."})
 }
 
 // methodNotAllowed answers a method a path does not take.
@@ -425,6 +477,7 @@ func NewHandler(prefix string, opts Options) (http.Handler, *App, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	engine.NoRoute(app.NotFound)
 	return engine, app, nil
 }
 

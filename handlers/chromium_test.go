@@ -652,7 +652,7 @@ func (b *tab) wantSignedIn(user string) {
 	if got := b.text(".username"); got != user {
 		b.t.Fatalf("signed in as %q, want %q: %s", got, user, b.text("body"))
 	}
-	b.wantText("You are signed in to the wiki as "+user+".", "Edits")
+	b.wantText("This app holds your sign-in to ", " as "+user, "Edits")
 	if b.alert() != "" {
 		b.t.Fatalf("an alert on the signed-in page: %s", b.alert())
 	}
@@ -1003,10 +1003,14 @@ func TestChromiumKeyboard(t *testing.T) {
 	b.checkResponse("Enter on Log in", resp, err)
 	b.wantSignedIn(testwiki.AliceUser)
 
-	// Signing out by keyboard too: the first stop is "Sign out".
+	// Signing out by keyboard too: the link to the wiki, then "Sign out".
+	b.do("tab", chromedp.KeyEvent("\t"))
+	if f := b.focus(); !strings.HasPrefix(f.Text, "Go to ") || !f.Visible {
+		t.Fatalf("first tab stop on the signed-in page: %+v", f)
+	}
 	b.do("tab", chromedp.KeyEvent("\t"))
 	if f := b.focus(); f.Text != "Sign out" || !f.Visible {
-		t.Fatalf("first tab stop on the signed-in page: %+v", f)
+		t.Fatalf("second tab stop on the signed-in page: %+v", f)
 	}
 	resp, err = chromedp.RunResponse(b.ctx, chromedp.KeyEvent("\r"))
 	b.checkResponse("Enter on Sign out", resp, err)

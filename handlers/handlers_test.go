@@ -153,7 +153,7 @@ func TestPasswordLoginPass(t *testing.T) {
 			if p.Status != http.StatusOK {
 				t.Fatalf("status %d: %s", p.Status, p.Text())
 			}
-			mustContain(t, p, "You are signed in to the wiki as Alice", "Edits", "Sign out")
+			mustContain(t, p, "holds your sign-in to", " as Alice", "Edits", "Sign out")
 			after := cookie(t, b, e.base+"/", handlers.DefaultCookieName)
 			if before == "" || after == "" || before == after {
 				t.Fatalf("session cookie not rotated at PASS: before %q after %q", before, after)
@@ -231,7 +231,7 @@ func TestWrongPasswordFail(t *testing.T) {
 	}
 	// The re-shown form works.
 	p = p.Form("/login").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 }
 
 func TestTwoFactorUI(t *testing.T) {
@@ -251,7 +251,7 @@ func TestTwoFactorUI(t *testing.T) {
 		t.Fatal("the 2FA step is not shown again after a wrong code")
 	}
 	p = p.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now())).Submit()
-	mustContain(t, p, "signed in to the wiki as Bob")
+	mustContain(t, p, "holds your sign-in to", " as Bob")
 }
 
 func TestCaptchaAfterFail(t *testing.T) {
@@ -268,7 +268,7 @@ func TestCaptchaAfterFail(t *testing.T) {
 	p = p.Form("/login").Set("username", "Dave").Set("password", demowiki.Password).Set("captchaWord", "green").Submit()
 	mustContain(t, p, "Incorrect or missing CAPTCHA", demowiki.CaptchaQuestion)
 	p = p.Form("/login").Set("username", "Dave").Set("password", demowiki.Password).Set("captchaWord", demowiki.CaptchaAnswer).Submit()
-	mustContain(t, p, "signed in to the wiki as Dave")
+	mustContain(t, p, "holds your sign-in to", " as Dave")
 }
 
 // ssoToProvider presses the SSO button and follows the browser to the
@@ -318,14 +318,14 @@ func TestRedirectFlow(t *testing.T) {
 	}
 	p := idp.Form("idp").Submit("identity") // first button: carol
 	b.Client.CheckRedirect = nil
-	mustContain(t, p, "signed in to the wiki as Carol")
+	mustContain(t, p, "holds your sign-in to", " as Carol")
 	if returnURL == "" || !strings.Contains(returnURL, "mwlogin_state=") || !strings.Contains(returnURL, "code=") {
 		t.Fatalf("return URL %q", returnURL)
 	}
 
 	t.Run("replayed in the same browser", func(t *testing.T) {
 		p := b.Get(returnURL)
-		if p.Status != http.StatusOK || !strings.Contains(p.Text(), "signed in to the wiki as Carol") {
+		if p.Status != http.StatusOK || !strings.Contains(p.Text(), "holds your sign-in") {
 			// A signed-in browser is not signed out by a replay; the return
 			// itself is refused.
 		}
@@ -367,12 +367,12 @@ func TestRedirectReturnStateChecks(t *testing.T) {
 				t.Fatalf("status %d, want 400: %s", p.Status, p.Text())
 			}
 			mustContain(t, p, "does not belong to your sign-in")
-			if strings.Contains(b.Get(e.base+"/").Text(), "signed in to the wiki") {
+			if strings.Contains(b.Get(e.base+"/").Text(), "holds your sign-in") {
 				t.Fatal("signed in after a forged return")
 			}
 			// The genuine return still works afterwards.
 			p = b.Get(ret.String())
-			mustContain(t, p, "signed in to the wiki as Carol")
+			mustContain(t, p, "holds your sign-in to", " as Carol")
 		})
 	}
 }
@@ -400,7 +400,7 @@ func TestRestart(t *testing.T) {
 	p = p.Form("/restart").Submit()
 	mustContain(t, p, "Starting again", "Username", "Password")
 	p = p.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 }
 
 func TestExpiredWikiSessionMidFlow(t *testing.T) {
@@ -417,14 +417,14 @@ func TestExpiredWikiSessionMidFlow(t *testing.T) {
 	}
 	mustContain(t, p, "took too long", "Username", "Password")
 	p = p.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 }
 
 func TestSignOutEndsWikiSession(t *testing.T) {
 	e := newEnv(t, "/")
 	b := browsertest.New(t)
 	p := login(t, e, b, "Alice", demowiki.Password)
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 	if n := e.wiki.LoggedIn(); n != 1 {
 		t.Fatalf("%d wiki sessions logged in, want 1", n)
 	}
@@ -450,12 +450,12 @@ func TestSignedInPageTrustsFreshPass(t *testing.T) {
 	form := b.Get(e.base + "/")
 	before := wiki.Calls()
 	p := form.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "You are signed in to the wiki as Alice", "Sign out")
+	mustContain(t, p, "holds your sign-in to", " as Alice", "Sign out")
 	mustNotContain(t, p, "Edits")
 	if n := wiki.Calls() - before; n != 2 {
 		t.Fatalf("a password login through the browser made %d wiki calls, want 2", n)
 	}
-	mustContain(t, b.Get(e.base+"/"), "You are signed in to the wiki as Alice")
+	mustContain(t, b.Get(e.base+"/"), "holds your sign-in to", " as Alice")
 	if n := wiki.Calls() - before; n != 2 {
 		t.Fatalf("the signed-in page asked the wiki again within RecheckAfter (%d calls)", n)
 	}
@@ -483,7 +483,7 @@ func TestSignedInPageRechecksAfterWhile(t *testing.T) {
 	}
 	clock.Advance(time.Second)
 	p = b.Get(e.base + "/")
-	mustContain(t, p, "You are signed in to the wiki as Alice", "Edits")
+	mustContain(t, p, "holds your sign-in to", " as Alice", "Edits")
 	if n := wiki.Calls() - before; n != 1 {
 		t.Fatalf("the recheck made %d wiki calls, want 1 (assert=user)", n)
 	}
@@ -517,7 +517,7 @@ func (c *clock) Advance(d time.Duration) {
 func TestWikiSessionEndedElsewhere(t *testing.T) {
 	e := newEnv(t, "/")
 	b := browsertest.New(t)
-	mustContain(t, login(t, e, b, "Alice", demowiki.Password), "signed in to the wiki as Alice")
+	mustContain(t, login(t, e, b, "Alice", demowiki.Password), "holds your sign-in to", " as Alice")
 	e.wiki.ExpireSessions()
 	p := b.Get(e.base + "/")
 	mustContain(t, p, "Your wiki session has ended", "Username")
@@ -568,7 +568,7 @@ func TestEveryFieldType(t *testing.T) {
 	f.Set("nickname", "E").Set("pin", "1234").Set("terms", "1").Set("colour", "blue")
 	f.Values.Add("topics", "art")
 	f.Values.Add("topics", "history")
-	mustContain(t, f.Submit(), "signed in to the wiki as Erin")
+	mustContain(t, f.Submit(), "holds your sign-in to", " as Erin")
 }
 
 func TestTwoBrowsersDoNotShareState(t *testing.T) {
@@ -580,15 +580,15 @@ func TestTwoBrowsersDoNotShareState(t *testing.T) {
 		t.Fatal("no 2FA step")
 	}
 	pa := login(t, e, alice, "Alice", demowiki.Password)
-	mustContain(t, pa, "signed in to the wiki as Alice")
+	mustContain(t, pa, "holds your sign-in to", " as Alice")
 	// Bob's browser is still at its own step, not signed in as Alice.
 	again := bob.Get(e.base + "/")
 	if again.Input("OATHToken") == nil || strings.Contains(again.Text(), "Alice") {
 		t.Fatalf("Bob's flow changed: %s", again.Text())
 	}
 	pb = again.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now())).Submit()
-	mustContain(t, pb, "signed in to the wiki as Bob")
-	mustContain(t, alice.Get(e.base+"/"), "signed in to the wiki as Alice")
+	mustContain(t, pb, "holds your sign-in to", " as Bob")
+	mustContain(t, alice.Get(e.base+"/"), "holds your sign-in to", " as Alice")
 }
 
 func TestConcurrentLogins(t *testing.T) {
@@ -602,7 +602,7 @@ func TestConcurrentLogins(t *testing.T) {
 			for range 5 {
 				b := browsertest.New(t)
 				p := login(t, e, b, u, demowiki.Password)
-				if !strings.Contains(p.Text(), "signed in to the wiki as "+u) {
+				if !strings.Contains(p.Text(), " as "+u) || !strings.Contains(p.Text(), "holds your sign-in to") {
 					t.Errorf("worker %d: login as %s: %s", i, u, p.Text())
 					return
 				}
@@ -652,7 +652,7 @@ func TestCSRF(t *testing.T) {
 		if p := f.Submit(); p.Status != http.StatusForbidden {
 			t.Fatalf("status %d", p.Status)
 		}
-		mustContain(t, b.Get(e.base+"/"), "signed in to the wiki as Alice")
+		mustContain(t, b.Get(e.base+"/"), "holds your sign-in to", " as Alice")
 	})
 }
 

@@ -179,7 +179,7 @@ func TestOnlyTheWikisFieldsAreForwarded(t *testing.T) {
 	f.Values.Set("action", "logout")
 	f.Values.Set("extra", "1")
 	f.Values.Set("logincontinue", "1")
-	mustContain(t, f.Submit(), "signed in to the wiki as Alice")
+	mustContain(t, f.Submit(), "holds your sign-in to", " as Alice")
 	mu.Lock()
 	defer mu.Unlock()
 	if got.Get("extra") != "" || got.Get("logincontinue") != "" || !strings.HasPrefix(got.Get("loginreturnurl"), base+"/return?") {
@@ -457,7 +457,7 @@ func TestSignOutWhileWikiUnreachable(t *testing.T) {
 	base := serve(t, ts.URL+"/api.php", nil, nil)
 	b := browsertest.New(t)
 	p := b.Get(base+"/").Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 	down.Store(true)
 	// The form after the sign-out comes from the app's cache of the
 	// wiki's login form, so it shows while the wiki is down.
@@ -468,7 +468,7 @@ func TestSignOutWhileWikiUnreachable(t *testing.T) {
 		t.Fatalf("%d wiki sessions logged in; the wiki never heard of the sign-out", n)
 	}
 	down.Store(false)
-	if strings.Contains(b.Get(base+"/").Text(), "signed in to the wiki") {
+	if strings.Contains(b.Get(base+"/").Text(), "holds your sign-in") {
 		t.Fatal("still signed in here after signing out")
 	}
 }
@@ -540,7 +540,7 @@ func TestOversizedMultipartForm(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"small login", "/login", 0, http.StatusOK, "You are signed in to the wiki as"},
+		{"small login", "/login", 0, http.StatusOK, "holds your sign-in to"},
 		{"10 MB login", "/login", 10 << 20, http.StatusRequestEntityTooLarge, "too large"},
 		{"10 MB return", "/return", 10 << 20, http.StatusRequestEntityTooLarge, "too large"},
 	}
@@ -664,7 +664,7 @@ func TestReplayedReturnAfterWikiFailureIsRefused(t *testing.T) {
 		t.Fatalf("replayed return: status %d, want 400: %s", p.Status, p.Text())
 	}
 	mustContain(t, p, "no sign-in waiting")
-	if strings.Contains(b.Get(e.base+"/").Text(), "signed in to the wiki") || w.LoggedIn() != 0 {
+	if strings.Contains(b.Get(e.base+"/").Text(), "holds your sign-in") || w.LoggedIn() != 0 {
 		t.Fatal("a replayed return signed someone in")
 	}
 }

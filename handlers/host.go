@@ -86,12 +86,18 @@ func (a *App) rememberReturnTo(c *gin.Context, sess *sessions.Session) {
 	}
 }
 
-// takeReturnTo removes and returns the return path, or the default.
+// takeReturnTo returns where to send the browser after PASS: the return
+// path, or the login page. The path stays in the session, for the
+// signed-in page to link back to it.
 func (a *App) takeReturnTo(sess *sessions.Session) string {
-	rt, _ := sess.Values[keyReturnTo].(string)
-	delete(sess.Values, keyReturnTo)
-	if rt = a.returnTo(rt); rt != "" {
+	if rt := a.returnTarget(sess); rt != "" {
 		return rt
 	}
 	return a.prefix + "/"
+}
+
+// returnTarget is the session's return address, or "".
+func (a *App) returnTarget(sess *sessions.Session) string {
+	rt, _ := sess.Values[keyReturnTo].(string)
+	return a.returnTo(rt)
 }

@@ -173,7 +173,7 @@ func TestNetHTTPHost(t *testing.T) {
 		}
 	}
 	p = p.Form("/login/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 	if c := b.Cookies(ts.URL + "/"); len(c) != 0 {
 		t.Fatalf("our cookie leaks outside the prefix: %v", c)
 	}

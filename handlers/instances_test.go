@@ -221,12 +221,12 @@ func (c *cluster) realEnv() *realEnv { return &realEnv{env: c.e, w: c.w} }
 
 func mustSignedInAs(t *testing.T, p *browsertest.Page, user string) {
 	t.Helper()
-	mustContain(t, p, "signed in to the wiki as "+user, "Edits")
+	mustContain(t, p, "holds your sign-in to", " as "+user, "Edits")
 }
 
 func mustSignedOut(t *testing.T, p *browsertest.Page) {
 	t.Helper()
-	if strings.Contains(p.Text(), "signed in to the wiki") || p.Input("username") == nil {
+	if strings.Contains(p.Text(), "holds your sign-in") || p.Input("username") == nil {
 		t.Fatalf("page %s (status %d): want the login form of a signed-out browser, got:\n%s", p.URL, p.Status, p.Text())
 	}
 }

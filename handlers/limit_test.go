@@ -58,7 +58,7 @@ func TestClassroomBehindOneAddress(t *testing.T) {
 		b := browsertest.New(t)
 		name := demowiki.Student(n)
 		mustFail(t, try(b, e.base, name, "typo"))
-		mustContain(t, try(b, e.base, name, demowiki.Password), "signed in to the wiki as "+name)
+		mustContain(t, try(b, e.base, name, demowiki.Password), "holds your sign-in to", " as "+name)
 	}
 }
 
@@ -82,13 +82,13 @@ func TestSixthWrongPasswordIsRefused(t *testing.T) {
 	if n := e.wiki.Calls() - before; n != 0 {
 		t.Fatalf("refused attempts made %d wiki calls", n)
 	}
-	mustContain(t, try(browsertest.New(t), e.base, demowiki.Student(1), demowiki.Password), "signed in to the wiki as "+demowiki.Student(1))
+	mustContain(t, try(browsertest.New(t), e.base, demowiki.Student(1), demowiki.Password), "holds your sign-in to", " as "+demowiki.Student(1))
 	p = b.Get(e.base + "/")
 	if v, _ := browsertest.Attr(p.Input("username"), "value"); v != "Alice" {
 		t.Fatalf("the login page after a refusal has user name %q, want Alice", v)
 	}
 	clock.Advance(time.Minute)
-	mustContain(t, try(b, e.base, "Alice", demowiki.Password), "signed in to the wiki as Alice")
+	mustContain(t, try(b, e.base, "Alice", demowiki.Password), "holds your sign-in to", " as Alice")
 }
 
 // The spellings the wiki takes for one account count as one name.
@@ -107,7 +107,7 @@ func TestSuccessClearsFailures(t *testing.T) {
 	for range 4 {
 		mustFail(t, try(browsertest.New(t), e.base, "Alice", "wrong"))
 	}
-	mustContain(t, try(browsertest.New(t), e.base, "Alice", demowiki.Password), "signed in to the wiki as Alice")
+	mustContain(t, try(browsertest.New(t), e.base, "Alice", demowiki.Password), "holds your sign-in to", " as Alice")
 	b := browsertest.New(t)
 	for range 5 {
 		mustFail(t, try(b, e.base, "Alice", "wrong"))
@@ -136,7 +136,7 @@ func TestLaterStepsAreNeverRefused(t *testing.T) {
 			mustContain(t, step, "Verification failed")
 		}
 		p := step.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now())).Submit()
-		mustContain(t, p, "signed in to the wiki as Bob")
+		mustContain(t, p, "holds your sign-in to", " as Bob")
 	})
 	t.Run("return from the identity provider", func(t *testing.T) {
 		e := newClockEnv(t, newClock())
@@ -148,7 +148,7 @@ func TestLaterStepsAreNeverRefused(t *testing.T) {
 		}
 		mustRefuse(t, try(guesser, e.base, "Somebody", "guess"), "3600", "Too many failed sign-ins from your network",
 			"After 150 failed attempts in 1 hour from your address", "try again in 1 hour")
-		mustContain(t, carol.Get(ret.String()), "signed in to the wiki as Carol")
+		mustContain(t, carol.Get(ret.String()), "holds your sign-in to", " as Carol")
 	})
 }
 
@@ -271,7 +271,7 @@ func TestSharedNameAtTheSameMoment(t *testing.T) {
 			t.Fatalf("a login under way: status %d:\n%s", a.status, a.body)
 		}
 	}
-	mustContain(t, try(browsertest.New(t), e.base, "Alice", demowiki.Password), "signed in to the wiki as Alice")
+	mustContain(t, try(browsertest.New(t), e.base, "Alice", demowiki.Password), "holds your sign-in to", " as Alice")
 }
 
 // A login form posted with a step that names no stored flow still starts a

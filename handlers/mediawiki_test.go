@@ -53,7 +53,7 @@ func TestMediaWikiPasswordPass(t *testing.T) {
 	p := form.Form("/login").Set("username", testwiki.AliceUser).Set("password", testwiki.AlicePassword).Submit()
 	// "Edits" is only shown once assert=user succeeded with the stored
 	// wiki session.
-	mustContain(t, p, "signed in to the wiki as Alice", "Edits")
+	mustContain(t, p, "holds your sign-in to", " as Alice", "Edits")
 	if strings.Contains(e.logs.String(), testwiki.AlicePassword) {
 		t.Fatal("the password appears in the logs")
 	}
@@ -107,7 +107,7 @@ func TestMediaWikiTOTP(t *testing.T) {
 		t.Fatalf("no error message after a wrong code: %s", p.Text())
 	}
 	p = answerTOTP(t, e.w, p)
-	mustContain(t, p, "signed in to the wiki as Bob")
+	mustContain(t, p, "holds your sign-in to", " as Bob")
 }
 
 func TestMediaWikiCaptcha(t *testing.T) {
@@ -128,11 +128,11 @@ func TestMediaWikiCaptcha(t *testing.T) {
 		t.Fatal("the captcha id went to the browser")
 	}
 	p = p.Form("/login").Set("username", testwiki.DaveUser).Set("password", testwiki.DavePassword).Set("captchaWord", "green").Submit()
-	if strings.Contains(p.Text(), "signed in to the wiki") || p.Input("captchaWord") == nil {
+	if strings.Contains(p.Text(), "holds your sign-in") || p.Input("captchaWord") == nil {
 		t.Fatalf("a wrong captcha answer: %s", p.Text())
 	}
 	p = p.Form("/login").Set("username", testwiki.DaveUser).Set("password", testwiki.DavePassword).Set("captchaWord", testwiki.CaptchaAnswer).Submit()
-	mustContain(t, p, "signed in to the wiki as Dave")
+	mustContain(t, p, "holds your sign-in to", " as Dave")
 }
 
 // realSSO presses the SSO button, follows the browser to the identity
@@ -189,12 +189,12 @@ func TestMediaWikiRedirect(t *testing.T) {
 			t.Fatalf("status %d", p.Status)
 		}
 	})
-	if strings.Contains(b.Get(e.base+"/").Text(), "signed in to the wiki") {
+	if strings.Contains(b.Get(e.base+"/").Text(), "holds your sign-in") {
 		t.Fatal("signed in by a refused return")
 	}
 
 	p := b.Get(back.String())
-	mustContain(t, p, "signed in to the wiki as Carol", "Edits")
+	mustContain(t, p, "holds your sign-in to", " as Carol", "Edits")
 
 	t.Run("replayed", func(t *testing.T) {
 		if p := b.Get(back.String()); p.Status != http.StatusBadRequest {
@@ -226,7 +226,7 @@ func TestMediaWikiRestart(t *testing.T) {
 	p = p.Form("/restart").Submit()
 	mustContain(t, p, "Starting again", "Username")
 	p = p.Form("/login").Set("username", testwiki.AliceUser).Set("password", testwiki.AlicePassword).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 }
 
 func TestMediaWikiSessionExpiredMidFlow(t *testing.T) {
@@ -242,7 +242,7 @@ func TestMediaWikiSessionExpiredMidFlow(t *testing.T) {
 	}
 	mustContain(t, p, "took too long", "Username")
 	p = p.Form("/login").Set("username", testwiki.AliceUser).Set("password", testwiki.AlicePassword).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 }
 
 func TestMediaWikiSignOut(t *testing.T) {
@@ -263,7 +263,7 @@ func TestMediaWikiSignOut(t *testing.T) {
 	}}, defaultRecheck)
 	b := browsertest.New(t)
 	p := login(t, e, b, testwiki.AliceUser, testwiki.AlicePassword)
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 	b.Get(e.base + "/_held")
 	if len(held) == 0 {
 		t.Fatal("App.User gave no wiki session for the signed-in user")
@@ -298,8 +298,8 @@ func TestMediaWikiTwoUsers(t *testing.T) {
 		pb = pb.Form("/login").Set("OATHToken", code).Submit()
 	}()
 	wg.Wait()
-	mustContain(t, pa, "signed in to the wiki as Alice")
-	mustContain(t, pb, "signed in to the wiki as Bob")
-	mustContain(t, alice.Get(e.base+"/"), "signed in to the wiki as Alice")
-	mustContain(t, bob.Get(e.base+"/"), "signed in to the wiki as Bob")
+	mustContain(t, pa, "holds your sign-in to", " as Alice")
+	mustContain(t, pb, "holds your sign-in to", " as Bob")
+	mustContain(t, alice.Get(e.base+"/"), "holds your sign-in to", " as Alice")
+	mustContain(t, bob.Get(e.base+"/"), "holds your sign-in to", " as Bob")
 }

@@ -16,6 +16,11 @@ import (
 // securityHeaders: no inline script, no framing, nothing sniffed, no
 // referrer (a REDIRECT return carries codes in its URL), nothing cached.
 func (a *App) securityHeaders(c *gin.Context) {
+	a.setSecurityHeaders(c)
+	c.Next()
+}
+
+func (a *App) setSecurityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", a.csp)
 	if len(a.opts.FrameAncestors) == 0 {
@@ -26,7 +31,6 @@ func (a *App) securityHeaders(c *gin.Context) {
 	if !strings.HasPrefix(c.Request.URL.Path, a.prefix+"/static/") {
 		h.Set("Cache-Control", "no-store")
 	}
-	c.Next()
 }
 
 func (a *App) limitBody(c *gin.Context) {

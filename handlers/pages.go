@@ -73,13 +73,20 @@ func userOf(s *sessions.Session) *flow.User {
 	return u
 }
 
-// save writes the session. A signed-in session lives for SessionLifetime, a
-// login in progress for FlowLifetime.
+// save writes the session. A signed-in session lives for SessionLifetime
+// (RememberLifetime if the user asked to stay logged in), a login in
+// progress for FlowLifetime.
 func (a *App) save(c *gin.Context, s *sessions.Session) error {
 	if s.Options.MaxAge >= 0 {
 		life := a.opts.FlowLifetime
-		if userOf(s) != nil {
+		if u := userOf(s); u != nil {
 			life = a.opts.SessionLifetime
+			if u.Remember {
+				// The wiki keeps this login for RememberLifetime; so do we,
+				// with a cookie the browser keeps as long.
+				life = max(life, a.opts.RememberLifetime)
+				a.store.Persist(s)
+			}
 		}
 		s.Options.MaxAge = int(life.Seconds())
 	}
@@ -105,7 +112,8 @@ func (a *App) lock(c *gin.Context, sess *sessions.Session) (unlock func(), ok bo
 }
 
 func (a *App) page(c *gin.Context, s *sessions.Session, title string) *pageData {
-	p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s), HomeURL: a.opts.HomeURL}
+	p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, WikiName: a.wikiHost, WikiURL: a.wikiURL,
+		Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s), HomeURL: a.opts.HomeURL}
 	if a.opts.Banner != nil {
 		p.Banner = a.opts.Banner(c)
 	}
@@ -155,6 +163,12 @@ func (a *App) index(c *gin.Context) {
 	}
 	a.rememberReturnTo(c, sess)
 	st := flowOf(sess)
+	if st != nil && st.Tone == flow.ToneError && (st.Stage == flow.StageStart || st.Stage == flow.StageContinue) {
+		// The wiki's refusal ("Incorrect username or password") was shown
+		// with the answer to the post that caused it; a later visit gets
+		// the form without it. A RESTART's message is the page itself.
+		st.Message, st.Tone = "", flow.ToneInfo
+	}
 	notice := ""
 	switch c.Query("signedout") {
 	case "":
@@ -186,6 +200,8 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 		notice, tone = staleNotice, "error"
 	case flow.NoticeRestarted:
 		notice = "Starting again."
+	case flow.NoticeDenied:
+		notice, tone = "Signing in was cancelled at the identity provider, so nothing was signed in. You can try again, or log in another way.", "error"
 	}
 	st.Notice = flow.NoticeNone
 	if st.Step == flow.FreshStep {
@@ -461,7 +477,7 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		}
 	}
 	p := a.page(c, sess, "Signed in")
-	p.User = &userView{Name: u.Name, Warning: warning}
+	p.User = &userView{Name: u.Name, Warning: warning, ReturnTo: a.returnTarget(sess)}
 	if warning == "" && !u.Checked.IsZero() {
 		p.User.Checked, p.User.EditCount, p.User.Groups = true, u.EditCount, u.Groups
 	}

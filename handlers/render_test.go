@@ -151,7 +151,7 @@ func TestReturnByCrossSitePost(t *testing.T) {
 	// The user's own browser re-posts it from our page, with its cookie.
 	f := bounce.Form("/return")
 	p := b.Post(f.Action.String(), f.Values)
-	mustContain(t, p, "signed in to the wiki as Carol")
+	mustContain(t, p, "holds your sign-in to", " as Carol")
 }
 
 func TestLanguageIsForwarded(t *testing.T) {

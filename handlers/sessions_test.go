@@ -67,12 +67,12 @@ func TestPlantedSessionLearnsNothing(t *testing.T) {
 	f := step.Form("/login").Set("nickname", "mallory").Set("pin", "1234").Set("terms", "1")
 	f.Values.Set("csrf", p.Form("/login").Values.Get("csrf"))
 	stolen := attacker.Post(f.Action.String(), f.Values)
-	mustNotContain(t, stolen, "signed in to the wiki as Erin")
-	mustNotContain(t, attacker.Get(e.base+"/"), "signed in to the wiki as Erin")
+	mustNotContain(t, stolen, "holds your sign-in to", " as Erin")
+	mustNotContain(t, attacker.Get(e.base+"/"), "holds your sign-in to", " as Erin")
 
 	// The victim goes on; the ID changes again at the next step.
 	p = step.Form("/login").Set("nickname", "erin").Set("pin", "1234").Set("terms", "1").Set("topics", "science").Submit()
-	mustContain(t, p, "signed in to the wiki as Erin")
+	mustContain(t, p, "holds your sign-in to", " as Erin")
 	if c := sessionCookie(t, e, victim); c.Value == afterPassword.Value {
 		t.Fatal("the session ID did not change at the step that signed the victim in")
 	}
@@ -97,7 +97,7 @@ func TestSessionIDChangesAtEveryFactor(t *testing.T) {
 		seen[c] = true
 		p = p.Form("/login").Set("OATHToken", code).Submit()
 	}
-	mustContain(t, p, "signed in to the wiki as Bob")
+	mustContain(t, p, "holds your sign-in to", " as Bob")
 	if seen[sessionCookie(t, e, b).Value] {
 		t.Fatal("PASS kept a session ID seen before")
 	}
@@ -148,7 +148,7 @@ func TestDoubleClickTwoFactor(t *testing.T) {
 			if n := posts.Load() - before; n != 1 {
 				t.Fatalf("the wiki was asked %d times for one step", n)
 			}
-			mustContain(t, b.Get(e.base+"/"), "signed in to the wiki as Bob")
+			mustContain(t, b.Get(e.base+"/"), "holds your sign-in to", " as Bob")
 		})
 	}
 }
@@ -165,7 +165,7 @@ func TestDoubleClickUIStep(t *testing.T) {
 	if n := posts.Load() - before; n != 1 {
 		t.Fatalf("the wiki was asked %d times for one step", n)
 	}
-	mustContain(t, b.Get(e.base+"/"), "signed in to the wiki as Erin")
+	mustContain(t, b.Get(e.base+"/"), "holds your sign-in to", " as Erin")
 }
 
 // A resubmit with the cookie from before PASS (the browser never saw the
@@ -176,11 +176,11 @@ func TestResubmitAfterPassEndsSignedIn(t *testing.T) {
 	step := login(t, e, b, "Bob", demowiki.Password)
 	before := sessionCookie(t, e, b)
 	f := step.Form("/login").Set("OATHToken", demowiki.TOTP(demowiki.TOTPSecret, time.Now()))
-	mustContain(t, f.Submit(), "signed in to the wiki as Bob")
+	mustContain(t, f.Submit(), "holds your sign-in to", " as Bob")
 	// The browser lost the answer: it still holds the old cookie.
 	plant(t, e, b, before)
 	p := b.Post(f.Action.String(), f.Values)
-	mustContain(t, p, "signed in to the wiki as Bob")
+	mustContain(t, p, "holds your sign-in to", " as Bob")
 	if c := sessionCookie(t, e, b); c.Value == before.Value {
 		t.Fatal("the browser was not given the new cookie")
 	}
@@ -304,7 +304,7 @@ func TestPlantedContinueFlowLeadsNowhere(t *testing.T) {
 	mustContain(t, form, "Username", "Password")
 	finish("csrf=wrong&step=whatever") // the stale copy
 	p := form.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "signed in to the wiki as Alice")
+	mustContain(t, p, "holds your sign-in to", " as Alice")
 	plant(t, e, attacker, known)
 	if got := attacker.Get(e.base + "/"); strings.Contains(got.Text(), "Alice") {
 		t.Fatalf("the planted cookie leads to the victim's session: %s", got.Text())

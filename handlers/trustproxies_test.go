@@ -64,7 +64,7 @@ func TestLimitsCountByForwardedAddress(t *testing.T) {
 				mustFail(t, try(from(addr), base, "Alice", "wrong"))
 			}
 			mustRefuse(t, try(from(tc.refused), base, "Alice", demowiki.Password), "300", "Too many failed sign-ins as Alice")
-			mustContain(t, try(from(tc.free), base, "Alice", demowiki.Password), "signed in to the wiki as Alice")
+			mustContain(t, try(from(tc.free), base, "Alice", demowiki.Password), "holds your sign-in to", " as Alice")
 		})
 	}
 }

@@ -13,8 +13,11 @@ import (
 
 // pageData is what every template gets.
 type pageData struct {
-	AppName    string
-	WikiHost   string
+	AppName  string
+	WikiHost string
+	// WikiName names the wiki in sentences; WikiURL is its index.php.
+	WikiName   string
+	WikiURL    string
 	Title      string
 	Prefix     string
 	CSRF       string
@@ -75,7 +78,9 @@ type optionView struct {
 }
 
 type userView struct {
-	Name      string
+	Name string
+	// ReturnTo is the local path the sign-in was asked to return to.
+	ReturnTo  string
 	Checked   bool
 	EditCount int
 	Groups    []string

@@ -193,6 +193,9 @@ const (
 	// markCookieID holds the ID the browser's cookie carried, when the
 	// session was found under another one (a rotation followed).
 	markCookieID
+	// markPersist asks the next Save for a cookie that outlives the
+	// browser (Persist).
+	markPersist
 )
 
 type rotation struct {
@@ -212,6 +215,14 @@ func (s *Store) Rotate(sess *sessions.Session, grace bool) {
 		sess.Values[markRotate] = rotation{old: sess.ID, grace: grace}
 	}
 	sess.ID = newTicket()
+}
+
+// Persist makes the next Save send a cookie that outlives the browser,
+// expiring with the session's entry (Max-Age and Expires), for a session
+// the user asked to keep ("Keep me logged in"). Without it the cookie ends
+// with the browser. It holds for one Save: the caller says it each time.
+func (s *Store) Persist(sess *sessions.Session) {
+	sess.Values[markPersist] = true
 }
 
 // Followed reports whether the session was found by following a rotation
@@ -268,6 +279,8 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	ctx := r.Context()
 	rot, rotating := sess.Values[markRotate].(rotation)
 	delete(sess.Values, markRotate)
+	_, persist := sess.Values[markPersist]
+	delete(sess.Values, markPersist)
 	values := make(map[any]any, len(sess.Values))
 	for k, v := range sess.Values {
 		if _, ours := k.(marker); !ours {
@@ -320,7 +333,12 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	if !ok {
 		return errors.New("sessionstore: a session ID that is not a ticket")
 	}
-	http.SetCookie(w, s.cookie(sess, enc))
+	c := s.cookie(sess, enc)
+	if persist {
+		c.MaxAge = int(ttl / time.Second)
+		c.Expires = time.Now().Add(ttl).UTC()
+	}
+	http.SetCookie(w, c)
 	return nil
 }
 
@@ -343,8 +361,9 @@ func (s *Store) retire(ctx context.Context, rot rotation, to ticket, grace bool)
 	return s.backend.Delete(ctx, s.key(old))
 }
 
-// cookie builds the browser cookie: a session cookie (no Max-Age), since the
-// server decides how long the session lives; an empty value deletes it.
+// cookie builds the browser cookie: a session cookie (no Max-Age) unless
+// Persist asked otherwise, since the server decides how long the session
+// lives; an empty value deletes it.
 func (s *Store) cookie(sess *sessions.Session, value string) *http.Cookie {
 	o := sess.Options
 	c := &http.Cookie{Name: sess.Name(), Value: value, Path: o.Path, Domain: o.Domain,

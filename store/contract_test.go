@@ -212,3 +212,38 @@ func trunc(b []byte) []byte {
 	}
 	return b
 }
+
+// testBackendTTL is the contract on time to live: a value is stored for
+// the TTL it was given, from a lock's minutes to a remembered session's
+// half year, so that a session lasts as long as the app promised the
+// user. ttlOf reports the TTL the backend holds for a key.
+func testBackendTTL(t *testing.T, newBackend func(t *testing.T) (Backend, func(key string) time.Duration)) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ttl := range []time.Duration{time.Minute, 12 * time.Hour, 180 * 24 * time.Hour} {
+		t.Run(ttl.String(), func(t *testing.T) {
+			b, ttlOf := newBackend(t)
+			if err := b.Set(ctx, "session:k", []byte("v"), ttl); err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if ok, err := b.SetNX(ctx, "lock:k", []byte("v"), ttl); err != nil || !ok {
+				t.Fatalf("SetNX = %v, %v", ok, err)
+			}
+			for _, key := range []string{"session:k", "lock:k"} {
+				if got := ttlOf(key); got > ttl || got < ttl-time.Second {
+					t.Errorf("%s: TTL %v, want %v", key, got, ttl)
+				}
+				if mustGet(t, b, key) != "v" {
+					t.Errorf("%s: value lost", key)
+				}
+			}
+			// A later Set replaces the TTL, shorter or longer.
+			if err := b.Set(ctx, "session:k", []byte("v"), ttl/2); err != nil {
+				t.Fatal(err)
+			}
+			if got := ttlOf("session:k"); got > ttl/2 || got < ttl/2-time.Second {
+				t.Errorf("after a shorter Set: TTL %v, want %v", got, ttl/2)
+			}
+		})
+	}
+}

@@ -11,6 +11,14 @@ var _ Backend = (*Memory)(nil)
 
 func TestMemoryContract(t *testing.T) {
 	testBackend(t, func(t *testing.T) Backend { return NewMemory() })
+	testBackendTTL(t, func(t *testing.T) (Backend, func(string) time.Duration) {
+		m, c := newMemoryAt(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		return m, func(key string) time.Duration {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return time.Duration(m.m[key].expires - c.now().UnixNano())
+		}
+	})
 }
 
 // fakeClock is a settable clock for Memory.now.

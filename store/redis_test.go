@@ -33,6 +33,11 @@ func TestRedisContract(t *testing.T) {
 		mr := miniredis.RunT(t)
 		return newRedisT(t, "redis://"+mr.Addr()+"/0")
 	})
+	testBackendTTL(t, func(t *testing.T) (Backend, func(string) time.Duration) {
+		mr := miniredis.RunT(t)
+		r := newRedisT(t, "redis://"+mr.Addr()+"/0")
+		return r, func(key string) time.Duration { return mr.TTL(key) }
+	})
 }
 
 // TestRedisServerContract runs the Backend contract against a real
@@ -45,6 +50,13 @@ func TestRedisServerContract(t *testing.T) {
 			t.Fatalf("FLUSHDB: %v", err)
 		}
 		return r
+	})
+	testBackendTTL(t, func(t *testing.T) (Backend, func(string) time.Duration) {
+		r := newRedisT(t, srv.URL)
+		if err := r.client.FlushDB(context.Background()).Err(); err != nil {
+			t.Fatalf("FLUSHDB: %v", err)
+		}
+		return r, func(key string) time.Duration { return r.client.PTTL(context.Background(), key).Val() }
 	})
 }
 

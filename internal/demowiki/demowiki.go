@@ -75,8 +75,8 @@ const (
 	reqProfile  = `DemoProfile\ConfirmRequest`
 )
 
-// Wiki is the demo wiki, an http.Handler: api.php at /api.php and the
-// identity provider at /idp.
+// Wiki is the demo wiki, an http.Handler: api.php at /api.php, a few
+// pages at /index.php, and the identity provider at /idp.
 type Wiki struct {
 	// Latency is added to every API call, to mimic a real wiki.
 	Latency time.Duration
@@ -127,6 +127,7 @@ func New() *Wiki {
 	w.mux = http.NewServeMux()
 	w.mux.HandleFunc("/api.php", w.api)
 	w.mux.HandleFunc("/idp", w.idp)
+	w.mux.HandleFunc("/index.php", w.index)
 	return w
 }
 
