@@ -45,7 +45,7 @@ func TestPrefixForForwardAuth(t *testing.T) {
 	}
 	p := b.Get(base + "/mwlogin/")
 	p = p.Form("/mwlogin/login").Set("username", demowiki.UserAlice).Set("password", demowiki.Password).Submit()
-	if !strings.Contains(p.Text(), "signed in to the wiki as Alice") {
+	if !strings.Contains(p.Text(), "holds your sign-in to") || !strings.Contains(p.Text(), " as Alice") {
 		t.Fatalf("login under -prefix: %s", p.Text())
 	}
 	if c := b.Cookies(base + "/tool/"); len(c) != 1 {

@@ -103,14 +103,14 @@ func TestForwardAuthStates(t *testing.T) {
 			}
 		}},
 		{name: "signed in", signed: true, setup: func(t *testing.T, b *browsertest.Browser) {
-			mustContain(t, newLogin(t, e, b, demowiki.UserAlice), "signed in to the wiki as Alice")
+			mustContain(t, newLogin(t, e, b, demowiki.UserAlice), "holds your sign-in to", " as Alice")
 		}},
 		{name: "wiki session ended", setup: func(t *testing.T, b *browsertest.Browser) {
-			mustContain(t, newLogin(t, e, b, demowiki.UserAlice), "signed in to the wiki as Alice")
+			mustContain(t, newLogin(t, e, b, demowiki.UserAlice), "holds your sign-in to", " as Alice")
 			wiki.ExpireSessions()
 		}},
 		{name: "session expired here", setup: func(t *testing.T, b *browsertest.Browser) {
-			mustContain(t, newLogin(t, e, b, demowiki.UserAlice), "signed in to the wiki as Alice")
+			mustContain(t, newLogin(t, e, b, demowiki.UserAlice), "holds your sign-in to", " as Alice")
 			mem.forget()
 		}},
 		{name: "signed out", setup: func(t *testing.T, b *browsertest.Browser) {
@@ -183,7 +183,7 @@ func TestForwardAuthAsksForTheIDOnce(t *testing.T) {
 	b := browsertest.New(t)
 	form := b.Get(e.base + "/")
 	before := wiki.Calls()
-	mustContain(t, form.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit(), "signed in to the wiki as Alice")
+	mustContain(t, form.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit(), "holds your sign-in to", " as Alice")
 	if n := wiki.Calls() - before; n != 2 {
 		t.Fatalf("the login made %d wiki calls, want 2", n)
 	}
@@ -219,8 +219,8 @@ func TestForwardAuthWikiDown(t *testing.T) {
 		o.RecheckAfter, o.Now = time.Minute, clock.Now
 	}})
 	known, unknown := browsertest.New(t), browsertest.New(t)
-	mustContain(t, newLogin(t, e, known, "Alice"), "signed in to the wiki as Alice")
-	mustContain(t, newLogin(t, e, unknown, "Dave"), "signed in to the wiki as Dave")
+	mustContain(t, newLogin(t, e, known, "Alice"), "holds your sign-in to", " as Alice")
+	mustContain(t, newLogin(t, e, unknown, "Dave"), "holds your sign-in to", " as Dave")
 	if resp, _ := ask(t, known, http.MethodGet, e.base+"/auth", nil); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("/auth: %d", resp.StatusCode)
 	}
@@ -391,7 +391,7 @@ func TestReturnToAllowedHosts(t *testing.T) {
 			}})
 			b := browsertest.New(t)
 			b.Client.Jar = httpsJar{b.Client.Jar}
-			mustContain(t, newLogin(t, e, b, "Alice"), "signed in to the wiki as Alice")
+			mustContain(t, newLogin(t, e, b, "Alice"), "holds your sign-in to", " as Alice")
 			b.Client.CheckRedirect = stayOn("/mwlogin/")
 			check := func(rt string, want bool) {
 				t.Helper()
