@@ -238,7 +238,7 @@ func TestTwoFactorUI(t *testing.T) {
 	e := newEnv(t, "/")
 	b := browsertest.New(t)
 	p := login(t, e, b, "Bob", demowiki.Password)
-	mustContain(t, p, "Continue logging in", "verification code", "Token")
+	mustContain(t, p, "Continue logging in", "two-factor authentication application", "Two-factor token or recovery code")
 	if p.Input("OATHToken") == nil {
 		t.Fatalf("no OATHToken field: %s", p.Text())
 	}
@@ -266,7 +266,7 @@ func TestCaptchaAfterFail(t *testing.T) {
 		t.Fatal("the captcha id is sent to the browser; it should stay on the server")
 	}
 	p = p.Form("/login").Set("username", "Dave").Set("password", demowiki.Password).Set("captchaWord", "green").Submit()
-	mustContain(t, p, "Incorrect or missing CAPTCHA", demowiki.CaptchaQuestion)
+	mustContain(t, p, "Incorrect username or password", demowiki.CaptchaQuestion)
 	p = p.Form("/login").Set("username", "Dave").Set("password", demowiki.Password).Set("captchaWord", demowiki.CaptchaAnswer).Submit()
 	mustContain(t, p, "holds your sign-in to", " as Dave")
 }

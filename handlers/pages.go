@@ -113,7 +113,8 @@ func (a *App) lock(c *gin.Context, sess *sessions.Session) (unlock func(), ok bo
 
 func (a *App) page(c *gin.Context, s *sessions.Session, title string) *pageData {
 	p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, WikiName: a.wikiHost, WikiURL: a.wikiURL,
-		Title: title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s), HomeURL: a.opts.HomeURL}
+		CreateAccountURL: a.wikiURL + "?title=Special:CreateAccount",
+		Title:            title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s), HomeURL: a.opts.HomeURL}
 	if a.opts.Banner != nil {
 		p.Banner = a.opts.Banner(c)
 	}

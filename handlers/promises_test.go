@@ -311,3 +311,24 @@ func TestProviderRefusal(t *testing.T) {
 	p = p.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
 	mustContain(t, p, "holds your sign-in to", " as Alice")
 }
+
+// RESTART (an identity the wiki links to no account) says what to do next:
+// log in with an existing account, or create one on the wiki.
+func TestRestartSaysWhatToDo(t *testing.T) {
+	e := newEnv(t, "/")
+	b := browsertest.New(t)
+	f := ssoToProvider(t, e, b).Form("idp")
+	f.Values.Set("identity", demowiki.IdentityStranger)
+	p := b.Post(f.Action.String(), f.Values)
+	wikiURL, _ := url.Parse(e.wikiTS.URL)
+	mustContain(t, p, "Login not completed", "not associated with any user",
+		"If you already have an account on "+wikiURL.Host+", start again and log in with it",
+		"No account on "+wikiURL.Host+"? Create one")
+	create := e.wikiTS.URL + "/index.php?title=Special:CreateAccount"
+	if len(p.Find(browsertest.ByTag("a", "href", create))) != 1 {
+		t.Fatalf("no link to %s", create)
+	}
+	if w := p.Follow(create); w.Status != http.StatusOK || !strings.Contains(w.Text(), "Create account") {
+		t.Fatalf("the demo wiki's Special:CreateAccount: %d %s", w.Status, w.Text())
+	}
+}

@@ -16,18 +16,19 @@ type pageData struct {
 	AppName  string
 	WikiHost string
 	// WikiName names the wiki in sentences; WikiURL is its index.php.
-	WikiName   string
-	WikiURL    string
-	Title      string
-	Prefix     string
-	CSRF       string
-	Notice     string
-	NoticeTone string
-	Step       *stepView
-	User       *userView
-	Error      *errorView
-	Bounce     []hiddenValue
-	Banner     template.HTML
+	WikiName         string
+	WikiURL          string
+	CreateAccountURL string
+	Title            string
+	Prefix           string
+	CSRF             string
+	Notice           string
+	NoticeTone       string
+	Step             *stepView
+	User             *userView
+	Error            *errorView
+	Bounce           []hiddenValue
+	Banner           template.HTML
 	// HomeURL is Options.HomeURL: the host's page.
 	HomeURL string
 }
@@ -63,12 +64,15 @@ type fieldView struct {
 	Optional     bool
 	Autofocus    bool
 	Autocomplete string
-	Value        string
-	Checked      bool
-	Options      []optionView
-	Info         template.HTML
-	Image        string
-	ImageAlt     string
+	// DescribedBy lists the IDs of what describes the field: its
+	// request's informational fields and its help.
+	DescribedBy []string
+	Value       string
+	Checked     bool
+	Options     []optionView
+	Info        template.HTML
+	Image       string
+	ImageAlt    string
 }
 
 type optionView struct {
@@ -149,13 +153,38 @@ func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView
 	})
 	for _, ri := range order {
 		r := st.Requests[ri]
+		// In a request that asks one thing (a captcha), its informational
+		// fields (the question) say what the answer is to: a screen reader
+		// reads them with the answer's field.
+		var infos []string
+		inputs := 0
+		for fi, f := range r.Fields {
+			switch f.Type {
+			case mwclient.FieldNull:
+				if !seen[f.Name] {
+					infos = append(infos, fieldID(ri, fi))
+				}
+			case mwclient.FieldHidden, mwclient.FieldButton:
+			default:
+				inputs++
+			}
+		}
+		if inputs != 1 {
+			infos = nil
+		}
 		for fi, f := range r.Fields {
 			if seen[f.Name] || f.Type == mwclient.FieldHidden {
 				continue
 			}
 			seen[f.Name] = true
 			fv := buildField(f, r, st, san)
-			fv.ID = "f-" + strconv.Itoa(ri) + "-" + strconv.Itoa(fi)
+			fv.ID = fieldID(ri, fi)
+			if f.Type != mwclient.FieldNull {
+				fv.DescribedBy = slices.Clone(infos)
+			}
+			if fv.Help != "" {
+				fv.DescribedBy = append(fv.DescribedBy, fv.ID+"-help")
+			}
 			// A field is required only if its request is: with several
 			// primary providers (password, SSO button) none of them is.
 			fv.Required = !f.Optional && (r.Required == "required" || (r.Required == "primary-required" && primaries == 1))
@@ -209,7 +238,7 @@ func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikih
 	switch f.Type {
 	case mwclient.FieldPassword:
 		fv.InputType = "password"
-		fv.Autocomplete = "current-password"
+		fv.Autocomplete = passwordAutocomplete(st.Stage, f.Name)
 	case mwclient.FieldString:
 		fv.InputType = "text"
 		switch {
@@ -217,6 +246,13 @@ func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikih
 			fv.Autocomplete = "off"
 		case f.Name == "username":
 			fv.Autocomplete = "username"
+		case f.Name == "OATHToken":
+			// OATHAuth's own form asks for one-time-code. Not
+			// inputmode=numeric: the field takes recovery codes too,
+			// which are base32 (letters and digits).
+			fv.Autocomplete = "one-time-code"
+		case f.Name == "captchaWord":
+			fv.Autocomplete = "off"
 		}
 		// Never show a sensitive value again; otherwise the user's own
 		// entry wins over the wiki's default.
@@ -261,6 +297,26 @@ func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikih
 		fv.Type, fv.InputType = mwclient.FieldString, "text"
 	}
 	return fv
+}
+
+func fieldID(request, field int) string {
+	return "f-" + strconv.Itoa(request) + "-" + strconv.Itoa(field)
+}
+
+// passwordAutocomplete tells password managers what a password field is,
+// as Special:UserLogin does: the account's password on the login form
+// (current-password, so they fill it in), a new one on a later step (the
+// password change the wiki asks for after a temporary password, whose
+// fields are password and retype), and nothing for any other secret (a
+// provider's PIN), which they must neither fill in nor save.
+func passwordAutocomplete(stage flow.Stage, name string) string {
+	switch {
+	case stage == flow.StageStart && name == "password":
+		return "current-password"
+	case stage != flow.StageStart && (name == "password" || name == "retype"):
+		return "new-password"
+	}
+	return "off"
 }
 
 // imageIndex numbers the image fields of a step, for the proxy URL; the

@@ -502,7 +502,7 @@ func passwordRequest() map[string]any {
 
 func rememberRequest() map[string]any {
 	return request(reqRemember, "optional", "", map[string]any{
-		"rememberMe": field("checkbox", "Keep me logged in (for up to 180 days)",
+		"rememberMe": field("checkbox", "Keep me logged in",
 			"Whether the password should be remembered for longer than the length of the session.", "optional", true),
 	}, []string{"rememberMe"}, nil)
 }
@@ -520,7 +520,7 @@ func (w *Wiki) captchaRequest(s *session) map[string]any {
 	}
 	return request(reqCaptcha, "required", "", map[string]any{
 		"captchaId":   field("hidden", "CAPTCHA ID", "This value should be sent back unchanged.", "value", s.captchaID),
-		"captchaInfo": field("null", "To protect the wiki against automated account creation, we kindly ask you to answer the question that appears below:", "Description of the CAPTCHA to solve.", "value", "<p>"+CaptchaQuestion+"</p>"),
+		"captchaInfo": field("null", "To protect the wiki against automated password cracking, we kindly ask you to answer the question that appears below:", "Description of the CAPTCHA.", "value", CaptchaQuestion),
 		"captchaWord": field("string", "CAPTCHA", "Solution of the CAPTCHA."),
 	}, []string{"captchaId", "captchaInfo", "captchaWord"}, map[string]string{"type": "question", "mime": "text/html"})
 }
@@ -554,6 +554,9 @@ func (w *Wiki) clientLogin(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// wrongPassword is MediaWiki's message "wrongpassword".
+const wrongPassword = "Incorrect username or password entered.\nPlease try again."
+
 func fail(msg, code string) map[string]any {
 	return loginResult("FAIL", map[string]any{"message": msg, "messagecode": code, "canpreservestate": false})
 }
@@ -568,7 +571,9 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 	if w.captchaNeeded() {
 		if s.captchaID == "" || f.Get("captchaId") != s.captchaID || !strings.EqualFold(strings.TrimSpace(f.Get("captchaWord")), s.captchaOK) {
 			s.captchaID = ""
-			w.writeJSON(rw, fail("Incorrect or missing CAPTCHA.", "captcha-login-fail"))
+			// As ConfirmEdit: a wrong answer reads like a wrong password,
+			// so that guessing cannot tell which of the two was wrong.
+			w.writeJSON(rw, fail(wrongPassword, "wrongpassword"))
 			return
 		}
 		s.captchaID = ""
@@ -587,13 +592,13 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 	}
 	user, pass := f.Get("username"), f.Get("password")
 	if user == "" {
-		w.writeJSON(rw, fail("No authentication data was provided, or the provider cannot handle it.", "authmanager-authn-no-primary"))
+		w.writeJSON(rw, fail("The supplied credentials could not be authenticated.", "authmanager-authn-no-primary"))
 		return
 	}
 	user = strings.ToUpper(user[:1]) + user[1:]
 	if _, ok := userID(user); !ok || pass != Password || user == UserCarol {
 		w.failures[user]++
-		w.writeJSON(rw, fail("Incorrect username or password entered. Please try again.", "wrongpassword"))
+		w.writeJSON(rw, fail(wrongPassword, "wrongpassword"))
 		return
 	}
 	a := &auth{user: user, remember: f.Get("rememberMe") != ""}
@@ -628,11 +633,11 @@ func baseURL(r *http.Request) string {
 
 func oathUI(msg, code string) map[string]any {
 	if msg == "" {
-		msg, code = "Enter a verification code from your authenticator app.", "oathauth-auth-ui"
+		msg, code = "Please enter a code from your two-factor authentication application (such as Google Authenticator).", "oathauth-auth-ui"
 	}
 	return loginResult("UI", map[string]any{"message": msg, "messagecode": code, "requests": []any{
-		request(reqOATH, "required", "", map[string]any{
-			"OATHToken": field("string", "Token", "Two-factor authentication token"),
+		request(reqOATH, "required", "Two-factor authentication (OATH).", map[string]any{
+			"OATHToken": field("string", "Two-factor token or recovery code", "The one-time password used as the second factor of two-factor authentication."),
 		}, []string{"OATHToken"}, nil)}})
 }
 
@@ -690,7 +695,7 @@ func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 			s.auth = nil
 			w.writeJSON(rw, loginResult("RESTART", map[string]any{
 				"requests":         []any{passwordRequest(), ssoRequest(), rememberRequest()},
-				"message":          "The supplied credentials are not associated with any user on this wiki.",
+				"message":          "The supplied credentials are valid but are not associated with any user on this wiki. Login in a different way, or create a new user, and you will have an option to link your previous credentials to that account.",
 				"messagecode":      "authmanager-authn-no-local-user-link",
 				"canpreservestate": true,
 			}))
