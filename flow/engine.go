@@ -70,6 +70,13 @@ type Config struct {
 	RecheckAfter time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SiteMessages names the wiki's messages that Messages asks for;
+	// SiteLanguages the languages Site describes (meta=languageinfo), such
+	// as those of a language menu. SiteTTL is how long both are kept
+	// (DefaultSiteTTL if zero).
+	SiteMessages  []string
+	SiteLanguages []string
+	SiteTTL       time.Duration
 }
 
 // Engine runs logins. It is safe for concurrent use; all per-user state is
@@ -78,6 +85,7 @@ type Engine struct {
 	client       *mwclient.Client
 	returnURL    *url.URL
 	forms        *formCache
+	site         *siteCache
 	recheckAfter time.Duration
 	now          func() time.Time
 }
@@ -98,6 +106,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Now = time.Now
 	}
 	return &Engine{client: cfg.Client, returnURL: u, forms: newFormCache(cfg.Client, cfg.FormTTL, cfg.Now),
+		site:         newSiteCache(cfg.Client, cfg.SiteMessages, cfg.SiteLanguages, cfg.SiteTTL, cfg.Now),
 		recheckAfter: cfg.RecheckAfter, now: cfg.Now}, nil
 }
 
@@ -123,7 +132,10 @@ func (e *Engine) Begin(ctx context.Context, lang string) (*State, error) {
 type Input struct {
 	Step string     // the step named in the form
 	Form url.Values // the posted values; only the wiki's fields are read
-	Lang string     // the browser's language, for a flow that starts here
+	Lang string     // the page's language (a MediaWiki code)
+	// LangChosen: the user chose Lang (uselang), so it travels in
+	// loginreturnurl for the return from an identity provider.
+	LangChosen bool
 }
 
 // NewLogin reports whether Submit may start a login (check a password) for
@@ -143,12 +155,14 @@ func (e *Engine) Submit(ctx context.Context, st *State, in Input) (Outcome, erro
 		if err != nil {
 			return Outcome{}, err
 		}
+		fresh.LangChosen = in.LangChosen
 		return e.start(ctx, fresh, form)
 	case st == nil:
 		fresh, err := e.Begin(ctx, in.Lang)
 		if err != nil {
 			return Outcome{}, err
 		}
+		fresh.LangChosen = in.LangChosen
 		if answers(fresh, form) {
 			// The post's flow is gone (a double click whose first post
 			// ended it, or it expired), but it carries a whole login
@@ -166,6 +180,11 @@ func (e *Engine) Submit(ctx context.Context, st *State, in Input) (Outcome, erro
 		return Outcome{Kind: Show, State: st}, nil
 	}
 	st.Notice = NoticeNone
+	if in.Lang != "" {
+		// The wiki answers the rest in the language of the page now (the
+		// user may have switched it midway).
+		st.Lang, st.LangChosen = in.Lang, in.LangChosen
+	}
 	switch st.Stage {
 	case StageStart:
 		return e.start(ctx, st, form)
@@ -202,7 +221,7 @@ func (e *Engine) Return(ctx context.Context, st *State, params url.Values) (Outc
 	}
 	fields := url.Values{}
 	for k, v := range params {
-		if k != NonceParam {
+		if k != NonceParam && k != "uselang" {
 			fields[k] = v
 		}
 	}
@@ -243,7 +262,7 @@ func (e *Engine) start(ctx context.Context, st *State, form url.Values) (Outcome
 		st.Nonce = randomID()
 	}
 	sess := e.client.NewSession(st.Cookies)
-	lp := mwclient.LoginParams{ReturnURL: e.returnTo(st.Nonce), PreserveState: st.PreserveState, Fields: fields, Lang: st.Lang}
+	lp := mwclient.LoginParams{ReturnURL: e.returnTo(st), PreserveState: st.PreserveState, Fields: fields, Lang: st.Lang}
 	for attempt := 0; ; attempt++ {
 		if st.Token == "" {
 			tok, err := sess.Token(ctx, "login")
@@ -354,10 +373,13 @@ func (e *Engine) reload(ctx context.Context, st *State, sess *mwclient.Session) 
 	return nil
 }
 
-func (e *Engine) returnTo(nonce string) string {
+func (e *Engine) returnTo(st *State) string {
 	u := *e.returnURL
 	q := u.Query()
-	q.Set(NonceParam, nonce)
+	q.Set(NonceParam, st.Nonce)
+	if st.LangChosen && st.Lang != "" {
+		q.Set("uselang", st.Lang)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -69,9 +69,13 @@ type State struct {
 	// RedirectTarget is where the wiki sent the browser.
 	RedirectTarget string `json:"redirectTarget,omitempty"`
 	// PreserveState asks the next start to use loginpreservestate.
-	PreserveState bool      `json:"preserveState,omitempty"`
-	Lang          string    `json:"lang,omitempty"`
-	Started       time.Time `json:"started"`
+	PreserveState bool `json:"preserveState,omitempty"`
+	// Lang is the language the wiki is asked to answer in; LangChosen
+	// tells that the user chose it (uselang), so that it travels with
+	// loginreturnurl.
+	Lang       string    `json:"lang,omitempty"`
+	LangChosen bool      `json:"langChosen,omitempty"`
+	Started    time.Time `json:"started"`
 }
 
 // Notice is a message of our own, shown with the step.

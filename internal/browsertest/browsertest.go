@@ -89,6 +89,23 @@ func (b *Browser) do(req *http.Request) *Page {
 	return p
 }
 
+// TextOf is the text in n, whitespace folded.
+func TextOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+			b.WriteByte(' ')
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
 // Cookies returns the browser's cookies for a URL.
 func (b *Browser) Cookies(rawURL string) []*http.Cookie {
 	u, _ := url.Parse(rawURL)
@@ -190,12 +207,14 @@ type Form struct {
 	Values url.Values
 }
 
-// Form returns the first form whose action ends with suffix.
+// Form returns the first form whose action, or its path without the
+// query, ends with suffix.
 func (p *Page) Form(suffix string) *Form {
 	p.t.Helper()
 	for _, n := range p.Find(ByTag("form")) {
 		action, _ := Attr(n, "action")
-		if strings.HasSuffix(action, suffix) {
+		path, _, _ := strings.Cut(action, "?")
+		if strings.HasSuffix(action, suffix) || strings.HasSuffix(path, suffix) {
 			u, err := p.URL.Parse(action)
 			if err != nil {
 				p.t.Fatalf("bad form action %q", action)

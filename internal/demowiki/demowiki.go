@@ -89,7 +89,8 @@ type Wiki struct {
 	now      func() time.Time
 	calls    atomic.Int64
 	mux      *http.ServeMux
-	merge    bool // the current call (under mu) asked for merged fields
+	merge    bool   // the current call (under mu) asked for merged fields
+	lang     string // the current call's (under mu) uselang, one the wiki speaks
 	pages    map[string]*page
 	lastPage int // the last page id given
 	lastRev  int // the last revision id given
@@ -128,6 +129,7 @@ func New() *Wiki {
 	w.mux.HandleFunc("/api.php", w.api)
 	w.mux.HandleFunc("/idp", w.idp)
 	w.mux.HandleFunc("/index.php", w.index)
+	w.mux.HandleFunc("/logo.svg", serveLogo)
 	return w
 }
 
@@ -285,12 +287,15 @@ func (w *Wiki) api(rw http.ResponseWriter, r *http.Request) {
 	defer w.mu.Unlock()
 	post := r.Method == http.MethodPost
 	w.merge = r.Form.Get("loginmergerequestfields") != "" || r.Form.Get("amimergerequestfields") != ""
+	w.lang = msgLang(r.Form.Get("uselang"))
 	if !w.checkAsserts(rw, r) {
 		return
 	}
 	switch action := r.Form.Get("action"); action {
 	case "query":
 		w.query(rw, r)
+	case "paraminfo":
+		paramInfo(rw, r)
 	case "clientlogin", "login", "logout", "edit":
 		if !post {
 			apiError(rw, "mustbeposted", fmt.Sprintf("The \"%s\" module requires a POST request.", action))
@@ -377,7 +382,7 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 			if w.captchaNeeded() {
 				reqs = append(reqs, w.captchaRequest(s))
 			}
-			reqs = append(reqs, passwordRequest(), rememberRequest(), ssoRequest())
+			reqs = append(reqs, passwordRequest(w.lang), rememberRequest(w.lang), ssoRequest())
 			q["authmanagerinfo"] = map[string]any{
 				"canauthenticatenow": true, "cancreateaccounts": false, "canlinkaccounts": false,
 				"haspreservedstate": false, "hasprimarypreservedstate": false,
@@ -386,7 +391,11 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 		case "userinfo":
 			s := w.sess(rw, r, false)
 			if s == nil || s.user == "" {
-				q["userinfo"] = map[string]any{"id": 0, "name": r.RemoteAddr, "anon": true, "groups": []string{"*"}, "editcount": 0}
+				ui := map[string]any{"id": 0, "name": r.RemoteAddr, "anon": true, "groups": []string{"*"}, "editcount": 0}
+				if strings.Contains(r.Form.Get("uiprop"), "rights") {
+					ui["rights"] = []string{"createaccount", "read", "edit", "editmyprivateinfo"}
+				}
+				q["userinfo"] = ui
 				continue
 			}
 			ui := map[string]any{"id": s.userID, "name": s.user}
@@ -400,7 +409,18 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request) {
 			}
 			q["userinfo"] = ui
 		case "siteinfo":
-			q["general"] = map[string]any{"sitename": "Demo wiki", "generator": "demowiki (mwlogin)", "lang": "en"}
+			for _, prop := range strings.Split(r.Form.Get("siprop"), "|") {
+				switch prop {
+				case "general", "":
+					q["general"] = siteGeneral(r)
+				case "languages":
+					q["languages"] = siteLanguages()
+				}
+			}
+		case "allmessages":
+			q["allmessages"] = allMessages(r)
+		case "languageinfo":
+			q["languageinfo"] = languageInfo(r)
 		case "":
 		default:
 			apiError(rw, "badvalue", "Unrecognized value for parameter \"meta\": "+meta+".")
@@ -493,16 +513,16 @@ func (o orderedFields) MarshalJSON() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-func passwordRequest() map[string]any {
+func passwordRequest(lang string) map[string]any {
 	return request(reqPassword, "primary-required", "Password-based authentication", map[string]any{
-		"username": field("string", "Username", "Username for authentication."),
-		"password": field("password", "Password", "Password for authentication.", "sensitive", true),
+		"username": field("string", message(lang, "userlogin-yourname"), "Username for authentication."),
+		"password": field("password", message(lang, "userlogin-yourpassword"), "Password for authentication.", "sensitive", true),
 	}, []string{"username", "password"}, nil)
 }
 
-func rememberRequest() map[string]any {
+func rememberRequest(lang string) map[string]any {
 	return request(reqRemember, "optional", "", map[string]any{
-		"rememberMe": field("checkbox", "Keep me logged in",
+		"rememberMe": field("checkbox", message(lang, "userlogin-remembermypassword"),
 			"Whether the password should be remembered for longer than the length of the session.", "optional", true),
 	}, []string{"rememberMe"}, nil)
 }
@@ -554,8 +574,6 @@ func (w *Wiki) clientLogin(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// wrongPassword is MediaWiki's message "wrongpassword".
-const wrongPassword = "Incorrect username or password entered.\nPlease try again."
 
 func fail(msg, code string) map[string]any {
 	return loginResult("FAIL", map[string]any{"message": msg, "messagecode": code, "canpreservestate": false})
@@ -573,7 +591,7 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 			s.captchaID = ""
 			// As ConfirmEdit: a wrong answer reads like a wrong password,
 			// so that guessing cannot tell which of the two was wrong.
-			w.writeJSON(rw, fail(wrongPassword, "wrongpassword"))
+			w.writeJSON(rw, fail(message(w.lang, "wrongpassword"), "wrongpassword"))
 			return
 		}
 		s.captchaID = ""
@@ -598,7 +616,7 @@ func (w *Wiki) beginLogin(rw http.ResponseWriter, base string, s *session, f url
 	user = strings.ToUpper(user[:1]) + user[1:]
 	if _, ok := userID(user); !ok || pass != Password || user == UserCarol {
 		w.failures[user]++
-		w.writeJSON(rw, fail(wrongPassword, "wrongpassword"))
+		w.writeJSON(rw, fail(message(w.lang, "wrongpassword"), "wrongpassword"))
 		return
 	}
 	a := &auth{user: user, remember: f.Get("rememberMe") != ""}
@@ -694,7 +712,7 @@ func (w *Wiki) continueLogin(rw http.ResponseWriter, s *session, f url.Values) {
 		default:
 			s.auth = nil
 			w.writeJSON(rw, loginResult("RESTART", map[string]any{
-				"requests":         []any{passwordRequest(), ssoRequest(), rememberRequest()},
+				"requests":         []any{passwordRequest(w.lang), ssoRequest(), rememberRequest(w.lang)},
 				"message":          "The supplied credentials are valid but are not associated with any user on this wiki. Login in a different way, or create a new user, and you will have an option to link your previous credentials to that account.",
 				"messagecode":      "authmanager-authn-no-local-user-link",
 				"canpreservestate": true,

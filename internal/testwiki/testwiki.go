@@ -57,6 +57,10 @@ const (
 	AliceBotUser     = AliceUser + "@" + AliceBotAppID
 	AliceBotPassword = "alicebotpassword0123456789abcdef"
 
+	// SiteName is the wiki's name (scripts/testwiki/start.sh installs it
+	// so), as meta=siteinfo tells it.
+	SiteName = "MwloginTest"
+
 	// Bob: password plus OATHAuth TOTP (RFC 6238, SHA1, 30 s, 6 digits).
 	// Use (*Wiki).NextTOTP: OATHAuth accepts a time step at most once.
 	BobUser       = "Bob"
