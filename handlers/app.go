@@ -24,6 +24,7 @@ import (
 	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/internal/ratelimit"
 	"github.com/mwlogin/mwlogin/internal/wikihtml"
+	"github.com/mwlogin/mwlogin/locale"
 	"github.com/mwlogin/mwlogin/metrics"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/sessionstore"
@@ -72,13 +73,18 @@ type Options struct {
 	RecheckAfter time.Duration
 	// FormTTL is how long the wiki's login form description is cached.
 	FormTTL time.Duration
+	// SiteTTL is how long the wiki's name, logo, languages and messages
+	// are kept (flow.DefaultSiteTTL if zero).
+	SiteTTL time.Duration
 	// Now is the clock; nil means time.Now. Tests set it to make time
 	// pass without waiting.
 	Now func() time.Time
 	// Templates, if set, is overlaid on the embedded templates: a file of
 	// the same name replaces ours.
 	Templates fs.FS
-	// AppName is shown above every page.
+	// AppName is shown above every page when the wiki has not told its
+	// name (meta=siteinfo); by default "Wiki sign-in" in the page's
+	// language.
 	AppName string
 	// Logger gets the app's log lines, each with the request's ID when the
 	// request has one.
@@ -161,17 +167,18 @@ const (
 
 // App is a mounted login app.
 type App struct {
-	opts     Options
-	prefix   string
-	flows    *flow.Engine
-	store    *sessionstore.Store
-	pages    *renderer
-	html     *wikihtml.Sanitizer
-	log      *slog.Logger
-	cop      *http.CrossOriginProtection
-	wikiHost string
-	wikiURL  string
-	csp      string
+	opts    Options
+	prefix  string
+	flows   *flow.Engine
+	store   *sessionstore.Store
+	pages   *renderer
+	html    *wikihtml.Sanitizer
+	log     *slog.Logger
+	cop     *http.CrossOriginProtection
+	wikiURL string
+	csp     string
+	catalog *locale.Catalog
+	chooserCache
 	// publicBase is PublicURL without its trailing slash; returnHosts
 	// the hosts absolute return URLs may name.
 	publicBase  string
@@ -235,9 +242,6 @@ func newApp(prefix string, opts Options) (*App, error) {
 	if opts.Backend == nil {
 		opts.Backend = store.NewMemory()
 	}
-	if opts.AppName == "" {
-		opts.AppName = "Wiki sign-in"
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -288,7 +292,8 @@ func newApp(prefix string, opts Options) (*App, error) {
 	publicBase := strings.TrimRight(pub.String(), "/")
 	returnURL := publicBase + prefix + "/return"
 	engine, err := flow.New(flow.Config{Client: opts.Client, ReturnURL: returnURL, FormTTL: opts.FormTTL,
-		RecheckAfter: opts.RecheckAfter, Now: opts.Now})
+		RecheckAfter: opts.RecheckAfter, Now: opts.Now,
+		SiteMessages: siteMessages, SiteLanguages: locale.Languages, SiteTTL: opts.SiteTTL})
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +318,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 	a := &App{
 		opts: opts, prefix: prefix, flows: engine, store: st, pages: pages,
 		html: wikihtml.New(opts.Client.APIURL()), log: opts.Logger, cop: cop,
-		wikiHost: opts.Client.APIURL().Host, publicBase: publicBase, returnHosts: returnHosts,
+		publicBase: publicBase, returnHosts: returnHosts, catalog: locale.Default(),
 		wikiURL: indexURL(opts.Client.APIURL()),
 		csp:     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
 	}
@@ -417,9 +422,7 @@ func (a *App) reloaded(c *gin.Context) {
 // its own for paths under the prefix.
 func (a *App) NotFound(c *gin.Context) {
 	a.setSecurityHeaders(c)
-	a.errorPage(c, http.StatusNotFound, errorView{
-		Message: "There is no page at this address.",
-		Detail:  "The link may be mistyped or out of date."})
+	a.errorPage(c, http.StatusNotFound, errorView{Message: m("error-not-found"), Detail: m("error-not-found-detail")})
 }
 
 // methodNotAllowed answers a method a path does not take.
@@ -427,8 +430,7 @@ func (a *App) methodNotAllowed(allow string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Header("Allow", allow)
 		a.errorPage(c, http.StatusMethodNotAllowed, errorView{
-			Message: "This address cannot be used with a " + c.Request.Method + " request.",
-			Detail:  "Open the login page and sign in from there."})
+			Message: m("error-method", "Method", c.Request.Method), Detail: m("error-method-detail")})
 	}
 }
 

@@ -158,7 +158,10 @@ func (a *App) refuseGuarded(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.Is(err, ErrNotSignedIn) {
 		a.log.ErrorContext(r.Context(), "guarded route: session store failed", "path", r.URL.Path, "err", err)
 		status, ev := describe(fmt.Errorf("%w: %w", errStore, err))
-		p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, Title: "Sign-in problem", Prefix: a.prefix, Error: &ev}
+		sp := a.speechFor(context.WithoutCancel(r.Context()), r)
+		p := a.newPage(sp, "title-error-page", "")
+		p.Error = &errorText{Message: sp.say(ev.Message), Detail: sp.say(ev.Detail), Retry: ev.Retry}
+		a.allowLogo(w.Header(), p)
 		a.pages.write(w, status, tmplError, p)
 		return
 	}

@@ -648,7 +648,7 @@ func (b *tab) screenshot(name string) {
 // wantSignedIn checks the signed-in page as a person reads it.
 func (b *tab) wantSignedIn(user string) {
 	b.t.Helper()
-	b.wantHeading("Signed in")
+	b.wantHeading("Logged in")
 	if got := b.text(".username"); got != user {
 		b.t.Fatalf("signed in as %q, want %q: %s", got, user, b.text("body"))
 	}
@@ -658,10 +658,10 @@ func (b *tab) wantSignedIn(user string) {
 	}
 }
 
-// signOut presses "Sign out" and checks the login form is back.
+// signOut presses "Log out" and checks the login form is back.
 func (b *tab) signOut() {
 	b.t.Helper()
-	b.press("Sign out")
+	b.press("Log out")
 	b.wantHeading("Log in")
 	b.wantText("You have signed out.")
 	b.wantFields("username", "password", "rememberMe")
@@ -1003,17 +1003,23 @@ func TestChromiumKeyboard(t *testing.T) {
 	b.checkResponse("Enter on Log in", resp, err)
 	b.wantSignedIn(testwiki.AliceUser)
 
-	// Signing out by keyboard too: the link to the wiki, then "Sign out".
-	b.do("tab", chromedp.KeyEvent("\t"))
-	if f := b.focus(); !strings.HasPrefix(f.Text, "Go to ") || !f.Visible {
+	// Signing out by keyboard too: the stops are the wiki's name in the
+	// header (a link to its main page), the link to the wiki, then "Log
+	// out".
+	b.do("tab", chromedp.KeyEvent("	"))
+	if f := b.focus(); f.Tag != "a" || f.Text != testwiki.SiteName || !f.Visible {
 		t.Fatalf("first tab stop on the signed-in page: %+v", f)
 	}
-	b.do("tab", chromedp.KeyEvent("\t"))
-	if f := b.focus(); f.Text != "Sign out" || !f.Visible {
+	b.do("tab", chromedp.KeyEvent("	"))
+	if f := b.focus(); !strings.HasPrefix(f.Text, "Go to ") || !f.Visible {
 		t.Fatalf("second tab stop on the signed-in page: %+v", f)
 	}
+	b.do("tab", chromedp.KeyEvent("\t"))
+	if f := b.focus(); f.Text != "Log out" || !f.Visible {
+		t.Fatalf("third tab stop on the signed-in page: %+v", f)
+	}
 	resp, err = chromedp.RunResponse(b.ctx, chromedp.KeyEvent("\r"))
-	b.checkResponse("Enter on Sign out", resp, err)
+	b.checkResponse("Enter on Log out", resp, err)
 	b.wantText("You have signed out.")
 }
 

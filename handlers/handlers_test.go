@@ -153,7 +153,7 @@ func TestPasswordLoginPass(t *testing.T) {
 			if p.Status != http.StatusOK {
 				t.Fatalf("status %d: %s", p.Status, p.Text())
 			}
-			mustContain(t, p, "holds your sign-in to", " as Alice", "Edits", "Sign out")
+			mustContain(t, p, "holds your sign-in to", " as Alice", "Edits", "Log out")
 			after := cookie(t, b, e.base+"/", handlers.DefaultCookieName)
 			if before == "" || after == "" || before == after {
 				t.Fatalf("session cookie not rotated at PASS: before %q after %q", before, after)
@@ -450,7 +450,7 @@ func TestSignedInPageTrustsFreshPass(t *testing.T) {
 	form := b.Get(e.base + "/")
 	before := wiki.Calls()
 	p := form.Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
-	mustContain(t, p, "holds your sign-in to", " as Alice", "Sign out")
+	mustContain(t, p, "holds your sign-in to", " as Alice", "Log out")
 	mustNotContain(t, p, "Edits")
 	if n := wiki.Calls() - before; n != 2 {
 		t.Fatalf("a password login through the browser made %d wiki calls, want 2", n)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"net/netip"
@@ -38,11 +37,12 @@ func (a *App) admit(c *gin.Context, st *flow.State, step string) (attempt, bool)
 	if name != "" {
 		r, wait, ok := a.userLimit.Reserve(userLimitKey(at.client, name))
 		if !ok {
+			sp := a.speech(c)
 			a.refuse(c, "user", wait, errorView{
-				Message: "Too many failed sign-ins as " + name + " from your network.",
-				Detail: fmt.Sprintf("After %d failed attempts in %s, signing in under this name from your address is paused. Please try again in %s. Other people on your network can still sign in.",
-					a.opts.LoginFailuresPerUser, inWords(a.opts.LoginUserWindow), inWords(wait))},
-				"Other sign-ins as "+name+" from your network are under way.")
+				Message: m("limit-user", "Name", name),
+				Detail: m("limit-user-detail", "Max", a.opts.LoginFailuresPerUser,
+					"Window", sp.duration(a.opts.LoginUserWindow), "Wait", sp.duration(wait))},
+				m("limit-user-busy", "Name", name))
 			return at, false
 		}
 		at.user = r
@@ -50,11 +50,12 @@ func (a *App) admit(c *gin.Context, st *flow.State, step string) (attempt, bool)
 	r, wait, ok := a.addrLimit.Reserve(at.client)
 	if !ok {
 		at.user.Cancel()
+		sp := a.speech(c)
 		a.refuse(c, "address", wait, errorView{
-			Message: "Too many failed sign-ins from your network.",
-			Detail: fmt.Sprintf("After %d failed attempts in %s from your address, signing in from it is paused. Please try again in %s.",
-				a.opts.LoginFailuresPerAddress, inWords(a.opts.LoginAddressWindow), inWords(wait))},
-			"Many sign-ins from your network are under way at once.")
+			Message: m("limit-address"),
+			Detail: m("limit-address-detail", "Max", a.opts.LoginFailuresPerAddress,
+				"Window", sp.duration(a.opts.LoginAddressWindow), "Wait", sp.duration(wait))},
+			m("limit-address-busy"))
 		return at, false
 	}
 	at.address = r
@@ -86,10 +87,10 @@ const busyRetry = 5 * time.Second
 // page that says which limit and when to try again. A zero wait means the
 // limit is made up by attempts still under way, which may yet succeed;
 // busy then says so. The wiki is not asked.
-func (a *App) refuse(c *gin.Context, limit string, wait time.Duration, ev errorView, busy string) {
+func (a *App) refuse(c *gin.Context, limit string, wait time.Duration, ev errorView, busy msg) {
 	if wait == 0 {
 		limit, wait = limit+" (attempts under way)", busyRetry
-		ev = errorView{Message: busy, Detail: "Please try again in a few seconds."}
+		ev = errorView{Message: busy, Detail: m("limit-busy-detail")}
 	}
 	secs := int(math.Ceil(wait.Seconds()))
 	a.log.WarnContext(c.Request.Context(), "login refused: too many failures", "limit", limit,
@@ -134,18 +135,15 @@ func foldName(name string) string {
 // bounds the limiter's keys.
 const maxNameBytes = 255
 
-// inWords says a duration as people do, rounded up: "40 seconds",
+// duration says a duration as people do, in the page's language, rounded up: "40 seconds",
 // "5 minutes", "1 hour".
-func inWords(d time.Duration) string {
-	unit, n := "second", int(math.Ceil(d.Seconds()))
+func (sp *speech) duration(d time.Duration) string {
+	id, n := "duration-seconds", int(math.Ceil(d.Seconds()))
 	switch {
 	case d >= time.Hour && d%time.Hour == 0:
-		unit, n = "hour", int(d/time.Hour)
+		id, n = "duration-hours", int(d/time.Hour)
 	case d >= time.Minute:
-		unit, n = "minute", int(math.Ceil(d.Minutes()))
+		id, n = "duration-minutes", int(math.Ceil(d.Minutes()))
 	}
-	if n != 1 {
-		unit += "s"
-	}
-	return strconv.Itoa(n) + " " + unit
+	return sp.text(id, "Count", n)
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mwlogin/mwlogin/locale"
 )
 
 func TestAddressKey(t *testing.T) {
@@ -37,7 +39,8 @@ func TestFoldName(t *testing.T) {
 	}
 }
 
-func TestInWords(t *testing.T) {
+func TestDurationInWords(t *testing.T) {
+	en := &speech{lang: "en", cat: locale.Default()}
 	cases := []struct {
 		d    time.Duration
 		want string
@@ -51,8 +54,8 @@ func TestInWords(t *testing.T) {
 		{48 * time.Hour, "48 hours"},
 	}
 	for _, tc := range cases {
-		if got := inWords(tc.d); got != tc.want {
-			t.Errorf("inWords(%v) = %q, want %q", tc.d, got, tc.want)
+		if got := en.duration(tc.d); got != tc.want {
+			t.Errorf("duration(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
 }

@@ -267,7 +267,7 @@ func TestSharedNameAtTheSameMoment(t *testing.T) {
 	}
 	wiki.open()
 	for range 5 {
-		if a := next(); a.status != http.StatusOK || !strings.Contains(a.body, "Sign out") {
+		if a := next(); a.status != http.StatusOK || !strings.Contains(a.body, "Log out") {
 			t.Fatalf("a login under way: status %d:\n%s", a.status, a.body)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/text/language"
 
 	"github.com/mwlogin/mwlogin/internal/middleware"
 	"github.com/mwlogin/mwlogin/mwclient"
@@ -54,9 +53,9 @@ func (a *App) parseForm(c *gin.Context) bool {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			a.errorPage(c, http.StatusRequestEntityTooLarge, errorView{Message: "The form sent was too large.", Retry: true})
+			a.errorPage(c, http.StatusRequestEntityTooLarge, errorView{Message: m("error-too-large"), Retry: true})
 		} else {
-			a.errorPage(c, http.StatusBadRequest, errorView{Message: "The form sent could not be read.", Retry: true})
+			a.errorPage(c, http.StatusBadRequest, errorView{Message: m("error-unreadable"), Retry: true})
 		}
 		c.Abort()
 		return false
@@ -70,9 +69,7 @@ func (a *App) parseForm(c *gin.Context) bool {
 func (a *App) protect(c *gin.Context) {
 	if err := a.cop.Check(c.Request); err != nil {
 		a.log.WarnContext(c.Request.Context(), "cross-origin form post refused", "path", c.Request.URL.Path, "origin", c.GetHeader("Origin"))
-		a.errorPage(c, http.StatusForbidden, errorView{
-			Message: "This form was sent from another site, so it was refused.",
-			Detail:  "If you meant to sign in, open the login page and try again."})
+		a.errorPage(c, http.StatusForbidden, errorView{Message: m("error-cross-origin"), Detail: m("error-cross-origin-detail")})
 		c.Abort()
 		return
 	}
@@ -93,11 +90,11 @@ func (a *App) protect(c *gin.Context) {
 			return
 		}
 		a.log.WarnContext(c.Request.Context(), "form post with a missing or wrong CSRF token", "path", c.Request.URL.Path, "has_cookie", !sess.IsNew)
-		detail := "The page may have been open too long. Reload the login page and try again."
+		detail := m("error-csrf-detail")
 		if _, err := c.Request.Cookie(a.opts.CookieName); err != nil {
-			detail = "Your browser did not send back our sign-in cookie. Make sure cookies are allowed for this site, then reload the login page."
+			detail = m("error-csrf-cookie")
 		}
-		a.errorPage(c, http.StatusForbidden, errorView{Message: "This form could not be verified.", Detail: detail})
+		a.errorPage(c, http.StatusForbidden, errorView{Message: m("error-csrf"), Detail: detail})
 		c.Abort()
 		return
 	}
@@ -117,41 +114,4 @@ func (a *App) wikiContext(c *gin.Context) context.Context {
 		ctx = mwclient.WithHeader(ctx, "X-Forwarded-For", c.ClientIP())
 	}
 	return ctx
-}
-
-// uselang picks the MediaWiki language code (uselang) for a request
-// from its Accept-Language header, or "" for the wiki's default.
-// MediaWiki's codes are lower-case BCP 47 tags; most languages are known
-// by their base language alone, so a region or script is kept only where
-// MediaWiki has messages for that variant.
-func uselang(c *gin.Context) string {
-	tags, _, err := language.ParseAcceptLanguage(c.GetHeader("Accept-Language"))
-	if err != nil || len(tags) == 0 {
-		return ""
-	}
-	tag := tags[0]
-	base, _ := tag.Base()
-	code := base.String()
-	if code == "und" || code == "mul" { // no language, or "*"
-		return ""
-	}
-	if code == "zh" {
-		// MediaWiki names Chinese by script.
-		if script, _ := tag.Script(); script.String() == "Hant" {
-			return "zh-hant"
-		}
-		return "zh-hans"
-	}
-	if region, conf := tag.Region(); conf == language.Exact {
-		if v := code + "-" + strings.ToLower(region.String()); mwVariants[v] {
-			return v
-		}
-	}
-	return code
-}
-
-// mwVariants are the regional variants MediaWiki has messages for; any
-// other region falls back to the base language.
-var mwVariants = map[string]bool{
-	"pt-br": true, "en-gb": true, "en-ca": true, "de-at": true, "de-ch": true, "es-419": true,
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -111,21 +113,55 @@ func (a *App) lock(c *gin.Context, sess *sessions.Session) (unlock func(), ok bo
 	return unlock, true
 }
 
+// page starts a page titled by the text title, in the request's language.
 func (a *App) page(c *gin.Context, s *sessions.Session, title string) *pageData {
-	p := &pageData{AppName: a.opts.AppName, WikiHost: a.wikiHost, WikiName: a.wikiHost, WikiURL: a.wikiURL,
-		CreateAccountURL: a.wikiURL + "?title=Special:CreateAccount",
-		Title:            title, Prefix: a.prefix, CSRF: a.store.CSRFToken(s), HomeURL: a.opts.HomeURL}
+	p := a.newPage(a.speech(c), title, a.store.CSRFToken(s))
 	if a.opts.Banner != nil {
 		p.Banner = a.opts.Banner(c)
 	}
 	return p
 }
 
+// newPage starts a page in sp's language, titled by the text title.
+func (a *App) newPage(sp *speech, title, csrf string) *pageData {
+	p := &pageData{AppName: a.opts.AppName, Prefix: a.prefix, CSRF: csrf, sp: sp,
+		Lang: sp.lang, Dir: sp.dir, Languages: sp.menu(a.prefix), HomeURL: a.opts.HomeURL}
+	if p.AppName == "" {
+		p.AppName = sp.text("app-name")
+	}
+	p.SiteName, p.WikiName, p.WikiURL = p.AppName, a.opts.Client.APIURL().Host, a.wikiURL
+	p.CreateAccountURL = a.wikiURL + "?title=Special:CreateAccount"
+	if sp.site != nil {
+		p.SiteName, p.WikiName = sp.site.Name, sp.site.Name
+		p.Logo, p.MainPage = sp.site.Logo, sp.wikiURL(sp.site.MainPage)
+		p.WikiURL = p.MainPage
+		p.CreateAccountURL = ""
+		if sp.site.CanCreateAccount {
+			p.CreateAccountURL = sp.special("CreateAccount")
+		}
+	}
+	p.Title = sp.text(title)
+	return p
+}
+
+// render writes a page, its CSP allowing the wiki's logo.
+func (a *App) render(c *gin.Context, status int, name string, p *pageData) {
+	a.allowLogo(c.Writer.Header(), p)
+	a.pages.render(c, status, name, p)
+}
+
+// allowLogo lets the page's CSP load the wiki's logo.
+func (a *App) allowLogo(h http.Header, p *pageData) {
+	if u, err := url.Parse(p.Logo); err == nil && p.Logo != "" && u.Host != "" {
+		h.Set("Content-Security-Policy", strings.Replace(a.csp, "img-src 'self'", "img-src 'self' "+u.Scheme+"://"+u.Host, 1))
+	}
+}
+
 func (a *App) errorPage(c *gin.Context, status int, ev errorView) {
 	s := a.session(c)
-	p := a.page(c, s, "Sign-in problem")
-	p.Error = &ev
-	a.pages.render(c, status, tmplError, p)
+	p := a.page(c, s, "title-error-page")
+	p.Error = &errorText{Message: p.sp.say(ev.Message), Detail: p.sp.say(ev.Detail), Retry: ev.Retry}
+	a.render(c, status, tmplError, p)
 }
 
 // statusClientClosed is nginx's 499 "client closed request": nobody reads
@@ -174,13 +210,14 @@ func (a *App) index(c *gin.Context) {
 	switch c.Query("signedout") {
 	case "":
 	case signedOutHere:
-		notice = "You have signed out here, but the wiki could not be reached, so your wiki session may still be active until it expires."
+		notice = "notice-signedout-here"
 	default:
-		notice = "You have signed out."
+		notice = "notice-signedout"
 	}
+	sp := a.speech(c)
 	if st == nil {
 		var err error
-		if st, err = a.flows.Begin(a.wikiContext(c), uselang(c)); err != nil {
+		if st, err = a.flows.Begin(a.wikiContext(c), sp.lang); err != nil {
 			a.fail(c, err)
 			return
 		}
@@ -189,20 +226,21 @@ func (a *App) index(c *gin.Context) {
 }
 
 // show stores the flow (unless it is a fresh form that needs no storage) and
-// renders its step. Our notices are shown once.
+// renders its step, with the notice (a text ID) or the flow's. Our notices
+// are shown once.
 func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, status int, notice string, autoRedirect bool) {
 	tone := "info"
 	switch st.Notice {
 	case flow.NoticeExpired:
-		notice, tone = "Your sign-in took too long and the wiki forgot it. Please start again.", "error"
+		notice, tone = "notice-expired", "error"
 	case flow.NoticeLost:
-		notice, tone = "We no longer had your sign-in in progress: it was left unfinished for too long, or this server lost it. Please start again.", "error"
+		notice, tone = "notice-lost", "error"
 	case flow.NoticeStale:
 		notice, tone = staleNotice, "error"
 	case flow.NoticeRestarted:
-		notice = "Starting again."
+		notice = "notice-restarted"
 	case flow.NoticeDenied:
-		notice, tone = "Signing in was cancelled at the identity provider, so nothing was signed in. You can try again, or log in another way.", "error"
+		notice, tone = "notice-denied", "error"
 	}
 	st.Notice = flow.NoticeNone
 	if st.Step == flow.FreshStep {
@@ -221,8 +259,16 @@ func (a *App) show(c *gin.Context, sess *sessions.Session, st *flow.State, statu
 // renderStep renders a flow's step without storing anything.
 func (a *App) renderStep(c *gin.Context, sess *sessions.Session, st *flow.State, status int, notice, tone string, autoRedirect bool) {
 	p := a.page(c, sess, stepTitle[st.Stage])
-	p.Notice, p.NoticeTone = notice, tone
+	if notice != "" {
+		p.Notice, p.NoticeTone = p.sp.text(notice), tone
+	}
+	if st.Stage == flow.StageStart {
+		p.Links = p.sp.links()
+	}
 	p.Step = buildStep(st, a.html, a.prefix)
+	for i := range p.Step.Fields {
+		p.Step.Fields[i].page = p
+	}
 	name := tmplLogin
 	switch st.Stage {
 	case flow.StageRedirect:
@@ -231,10 +277,10 @@ func (a *App) renderStep(c *gin.Context, sess *sessions.Session, st *flow.State,
 	case flow.StageRestart:
 		name = tmplRestart
 	}
-	a.pages.render(c, status, name, p)
+	a.render(c, status, name, p)
 }
 
-const staleNotice = "That form had already been sent or was out of date. Here is where your sign-in stands now."
+const staleNotice = "notice-stale"
 
 // submit handles the login form and every UI step.
 func (a *App) submit(c *gin.Context) {
@@ -254,7 +300,7 @@ func (a *App) submit(c *gin.Context) {
 			a.fail(c, err)
 			return
 		}
-		c.Redirect(http.StatusSeeOther, a.takeReturnTo(sess))
+		c.Redirect(http.StatusSeeOther, a.afterSignIn(c, sess))
 		return
 	}
 	st, step := flowOf(sess), c.PostForm("step")
@@ -268,8 +314,9 @@ func (a *App) submit(c *gin.Context) {
 	// for a moment (Store.Rotate). A fresh login posted under such an ID
 	// (one an attacker may have planted) may not.
 	grace := st != nil && st.Stage == flow.StageContinue && step == st.Step
+	sp := a.speech(c)
 	out, err := a.flows.Submit(a.wikiContext(c), st, flow.Input{
-		Step: step, Form: c.Request.PostForm, Lang: uselang(c)})
+		Step: step, Form: c.Request.PostForm, Lang: sp.lang, LangChosen: sp.chosen})
 	a.settle(at, out, err)
 	if err != nil {
 		a.fail(c, err)
@@ -318,7 +365,7 @@ func (a *App) apply(c *gin.Context, sess *sessions.Session, out flow.Outcome, gr
 func (a *App) signIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 	delete(sess.Values, keyFlow)
 	sess.Values[keyUser] = u
-	target := a.takeReturnTo(sess)
+	target := a.afterSignIn(c, sess)
 	if err := a.save(c, sess); err != nil {
 		a.fail(c, err)
 		return
@@ -328,6 +375,16 @@ func (a *App) signIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		a.opts.OnSignIn(c, u.Name)
 	}
 	c.Redirect(http.StatusSeeOther, target)
+}
+
+// afterSignIn is where a PASS leads: the path asked for, or our signed-in
+// page in the user's chosen language.
+func (a *App) afterSignIn(c *gin.Context, sess *sessions.Session) string {
+	target := a.takeReturnTo(sess)
+	if target == a.prefix+"/" {
+		target = a.speech(c).local(target)
+	}
+	return target
 }
 
 // callback is loginreturnurl: the browser back from a REDIRECT.
@@ -353,7 +410,7 @@ func (a *App) callback(c *gin.Context) {
 	if c.Request.Method == http.MethodPost && !bounced && (st == nil || st.Stage != flow.StageRedirect) {
 		// A cross-site POST arrives without our SameSite=Lax cookie. Post
 		// the same values again from our own page, which carries it.
-		p := a.page(c, sess, "Almost done")
+		p := a.page(c, sess, "title-bounce")
 		keys := make([]string, 0, len(params))
 		for k := range params {
 			keys = append(keys, k)
@@ -364,8 +421,11 @@ func (a *App) callback(c *gin.Context) {
 				p.Bounce = append(p.Bounce, hiddenValue{Name: k, Value: v})
 			}
 		}
-		a.pages.render(c, http.StatusOK, tmplBounce, p)
+		a.render(c, http.StatusOK, tmplBounce, p)
 		return
+	}
+	if st != nil {
+		st.Lang = a.speech(c).lang
 	}
 	out, err := a.flows.Return(a.wikiContext(c), st, params)
 	if err != nil {
@@ -396,7 +456,11 @@ func (a *App) restart(c *gin.Context) {
 		}
 		defer unlock()
 	}
-	out, err := a.flows.Restart(a.wikiContext(c), flowOf(sess))
+	st := flowOf(sess)
+	if st != nil {
+		st.Lang = a.speech(c).lang
+	}
+	out, err := a.flows.Restart(a.wikiContext(c), st)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -415,7 +479,7 @@ func (a *App) cancel(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, a.prefix+"/")
+	c.Redirect(http.StatusSeeOther, a.speech(c).local(a.prefix+"/"))
 }
 
 // signedOutHere is the signedout value of a sign-out the wiki did not
@@ -448,7 +512,7 @@ func (a *App) logout(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, rt)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, a.prefix+"/?signedout="+signedOut)
+	c.Redirect(http.StatusSeeOther, a.speech(c).local(a.prefix+"/", "signedout", signedOut))
 }
 
 // signedIn shows who is signed in, once the flow has made sure the wiki
@@ -460,29 +524,31 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 	case errors.Is(err, flow.ErrSignedOut):
 		a.log.InfoContext(c.Request.Context(), "wiki session ended", "user", u.Name)
 		delete(sess.Values, keyUser)
-		st, err := a.flows.Begin(a.wikiContext(c), uselang(c))
+		st, err := a.flows.Begin(a.wikiContext(c), a.speech(c).lang)
 		if err != nil {
 			a.fail(c, err)
 			return
 		}
-		a.show(c, sess, st, http.StatusOK, "Your wiki session has ended. Please log in again.", false)
+		a.show(c, sess, st, http.StatusOK, "notice-session-ended", false)
 		return
 	case err != nil:
 		a.log.WarnContext(c.Request.Context(), "could not check the wiki session", "user", u.Name, "err", err)
 		_, ev := describe(err)
-		warning = "Could not confirm with the wiki that you are still signed in: " + ev.Message
+		sp := a.speech(c)
+		warning = sp.text("signedin-unconfirmed", "Reason", sp.say(ev.Message))
 	case asked:
 		if err := a.save(c, sess); err != nil {
 			a.fail(c, err)
 			return
 		}
 	}
-	p := a.page(c, sess, "Signed in")
-	p.User = &userView{Name: u.Name, Warning: warning, ReturnTo: a.returnTarget(sess)}
+	p := a.page(c, sess, "loginsuccesstitle")
+	p.User = &userView{Name: u.Name, Warning: warning, ReturnTo: a.returnTarget(sess),
+		NameHTML: template.HTML(`<strong class="username">` + template.HTMLEscapeString(u.Name) + `</strong>`)}
 	if warning == "" && !u.Checked.IsZero() {
 		p.User.Checked, p.User.EditCount, p.User.Groups = true, u.EditCount, u.Groups
 	}
-	a.pages.render(c, http.StatusOK, tmplSignedIn, p)
+	a.render(c, http.StatusOK, tmplSignedIn, p)
 }
 
 // captcha serves a captcha image of the current step, fetched in the

@@ -129,12 +129,12 @@ func TestSignedInPageSaysWhatIsTrue(t *testing.T) {
 			}
 			b.Get(start).Form("/login").Set("username", "Alice").Set("password", demowiki.Password).Submit()
 			p := b.Get(e.base + "/")
-			wikiURL, _ := url.Parse(e.wikiTS.URL)
-			mustContain(t, p, "This app holds your sign-in to "+wikiURL.Host+" as Alice", "Go to "+wikiURL.Host)
+			mustContain(t, p, "This app holds your sign-in to "+demowiki.SiteName+" as Alice", "Go to "+demowiki.SiteName)
 			mustNotContain(t, p, "signed in to the wiki")
-			links := p.Find(browsertest.ByTag("a", "href", e.wikiTS.URL+"/index.php"))
-			if len(links) != 1 {
-				t.Fatalf("%d links to the wiki's index.php, want 1", len(links))
+			// The header's link and "Go to", both to the wiki's main page.
+			links := p.Find(browsertest.ByTag("a", "href", e.wikiTS.URL+"/index.php?title=Main_Page"))
+			if len(links) != 2 {
+				t.Fatalf("%d links to the wiki's main page, want 2", len(links))
 			}
 			back := p.Find(browsertest.ByTag("a", "href", returnTo))
 			if returnTo != "" && len(back) != 1 {
@@ -251,7 +251,7 @@ func TestNotFoundPage(t *testing.T) {
 				if p.Status != http.StatusNotFound {
 					t.Fatalf("status %d", p.Status)
 				}
-				mustContain(t, p, "Wiki sign-in", "There is no page at this address", "Back to the login page")
+				mustContain(t, p, demowiki.SiteName, "There is no page at this address", "Back to the login page")
 				if len(p.Find(browsertest.ByTag("a", "href", "/auth/"))) == 0 {
 					t.Fatal("no link to the login page")
 				}
@@ -320,10 +320,9 @@ func TestRestartSaysWhatToDo(t *testing.T) {
 	f := ssoToProvider(t, e, b).Form("idp")
 	f.Values.Set("identity", demowiki.IdentityStranger)
 	p := b.Post(f.Action.String(), f.Values)
-	wikiURL, _ := url.Parse(e.wikiTS.URL)
 	mustContain(t, p, "Login not completed", "not associated with any user",
-		"If you already have an account on "+wikiURL.Host+", start again and log in with it",
-		"No account on "+wikiURL.Host+"? Create one")
+		"If you already have an account on "+demowiki.SiteName+", start again and log in with it",
+		"No account on "+demowiki.SiteName+"? Create one")
 	create := e.wikiTS.URL + "/index.php?title=Special:CreateAccount"
 	if len(p.Find(browsertest.ByTag("a", "href", create))) != 1 {
 		t.Fatalf("no link to %s", create)

@@ -154,27 +154,6 @@ func TestReturnByCrossSitePost(t *testing.T) {
 	mustContain(t, p, "holds your sign-in to", " as Carol")
 }
 
-func TestLanguageIsForwarded(t *testing.T) {
-	var got []string
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		got = append(got, r.Form.Get("uselang"))
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"query":{"authmanagerinfo":{"requests":[]}}}`)
-	}))
-	defer ts.Close()
-	e := newEnvFor(t, "/", ts.URL+"/api.php", nil, nil)
-	for _, h := range []string{"de-DE,de;q=0.9,en;q=0.8", "pt-BR", "fr;q=0.5, nl", "*"} {
-		b := browsertest.New(t)
-		b.Header.Set("Accept-Language", h)
-		b.Get(e.base + "/")
-	}
-	want := []string{"de", "pt-br", "nl", ""}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("uselang sent %q, want %q", got, want)
-	}
-}
-
 // A status this app does not know is the wiki's oddity, not our failure.
 func TestUnknownLoginStatus(t *testing.T) {
 	info := `{"canauthenticatenow":true,"requests":[{"id":"P","required":"primary-required","metadata":[],

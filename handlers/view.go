@@ -8,14 +8,20 @@ import (
 
 	"github.com/mwlogin/mwlogin/flow"
 	"github.com/mwlogin/mwlogin/internal/wikihtml"
+	"github.com/mwlogin/mwlogin/locale"
 	"github.com/mwlogin/mwlogin/mwclient"
 )
 
 // pageData is what every template gets.
 type pageData struct {
-	AppName  string
-	WikiHost string
-	// WikiName names the wiki in sentences; WikiURL is its index.php.
+	// AppName is Options.AppName, the host's name for the app; SiteName
+	// names the wiki in the header and the title (its sitename, or
+	// AppName when the wiki has not said). WikiName names the wiki in
+	// sentences (its sitename, or its host), WikiURL is its main page;
+	// CreateAccountURL its Special:CreateAccount, "" when it lets nobody
+	// create an account.
+	AppName          string
+	SiteName         string
 	WikiName         string
 	WikiURL          string
 	CreateAccountURL string
@@ -26,11 +32,49 @@ type pageData struct {
 	NoticeTone       string
 	Step             *stepView
 	User             *userView
-	Error            *errorView
+	Error            *errorText
 	Bounce           []hiddenValue
 	Banner           template.HTML
 	// HomeURL is Options.HomeURL: the host's page.
 	HomeURL string
+	// Lang and Dir are the page's language and its direction ("rtl" or
+	// "ltr"). Logo and MainPage are the wiki's (absolute URLs, or "").
+	Lang, Dir string
+	Logo      string
+	MainPage  string
+	// Links are the wiki's login links it offers (password reset, account
+	// creation, help); Languages the language menu.
+	Links     []linkView
+	Languages []langView
+	sp        *speech
+}
+
+// T is the text id in the page's language (see speech.html), for the
+// templates: {{$.T "login"}}, {{$.T "redirect-status" "Host" .TargetHost}}.
+func (p *pageData) T(id string, args ...any) (template.HTML, error) {
+	return p.speech().html(id, args...)
+}
+
+// URL is one of our paths under the prefix, carrying the language the user
+// chose: {{$.URL "/login"}}.
+func (p *pageData) URL(path string) string {
+	return p.speech().local(p.Prefix + path)
+}
+
+// Anchor is a link, for a text that has one inside: {{$.T "id" "Link"
+// ($.Anchor $.URL "text")}}. href must be an http(s) URL or a path.
+func (p *pageData) Anchor(href string, text template.HTML) template.HTML {
+	if u, err := url.Parse(href); err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
+		return text
+	}
+	return template.HTML(`<a href="`+template.HTMLEscapeString(href)+`">`) + text + "</a>"
+}
+
+func (p *pageData) speech() *speech {
+	if p.sp == nil {
+		p.sp = &speech{lang: locale.English, dir: "ltr", cat: locale.Default()}
+	}
+	return p.sp
 }
 
 type stepView struct {
@@ -40,7 +84,7 @@ type stepView struct {
 	Tone    string
 	Fields  []fieldView
 	Buttons []fieldView
-	Submit  string
+	Submit  string // a text ID
 	// CanCancel offers to drop the flow (after the first step).
 	CanCancel bool
 	// Preserve: after RESTART, starting again keeps the wiki's state.
@@ -73,6 +117,15 @@ type fieldView struct {
 	Info        template.HTML
 	Image       string
 	ImageAlt    string
+	page        *pageData
+}
+
+// T is the text id in the page's language, for the field templates.
+func (f fieldView) T(id string, args ...any) (template.HTML, error) {
+	if f.page == nil {
+		return (&pageData{}).T(id, args...)
+	}
+	return f.page.T(id, args...)
 }
 
 type optionView struct {
@@ -83,7 +136,9 @@ type optionView struct {
 
 type userView struct {
 	Name string
-	// ReturnTo is the local path the sign-in was asked to return to.
+	// NameHTML is the name, marked up, for a sentence; ReturnTo the local
+	// path the sign-in was asked to return to.
+	NameHTML  template.HTML
 	ReturnTo  string
 	Checked   bool
 	EditCount int
@@ -91,20 +146,40 @@ type userView struct {
 	Warning   string
 }
 
+// errorView is what an error page says, as texts of the catalogs.
 type errorView struct {
+	Message msg
+	Detail  msg
+	Retry   bool
+}
+
+// errorText is an errorView in the page's language.
+type errorText struct {
 	Message string
 	Detail  string
 	Retry   bool
 }
 
+// msg is a text of the catalogs with its values (name, value pairs), or a
+// text from elsewhere (the wiki's) shown as it is.
+type msg struct {
+	ID   string
+	Args []any
+	Raw  string
+}
+
+func m(id string, args ...any) msg { return msg{ID: id, Args: args} }
+
+func rawMsg(s string) msg { return msg{Raw: s} }
+
 type hiddenValue struct{ Name, Value string }
 
-// stepTitle is the heading of each stage.
+// stepTitle is the heading of each stage (a text ID).
 var stepTitle = map[flow.Stage]string{
-	flow.StageStart:    "Log in",
-	flow.StageContinue: "Continue logging in",
-	flow.StageRedirect: "Continue elsewhere",
-	flow.StageRestart:  "Login not completed",
+	flow.StageStart:    "login",
+	flow.StageContinue: "title-continue",
+	flow.StageRedirect: "title-redirect",
+	flow.StageRestart:  "title-restart",
 }
 
 // buildStep turns a flow state into what the page shows. Fields are
@@ -217,9 +292,9 @@ func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView
 		v.Fields[first].Autofocus = true
 	}
 	if slices.ContainsFunc(v.Fields, func(f fieldView) bool { return f.Type != mwclient.FieldNull }) {
-		v.Submit = "Log in"
+		v.Submit = "pt-login-button"
 		if st.Stage == flow.StageContinue {
-			v.Submit = "Continue"
+			v.Submit = "submit-continue"
 		}
 	}
 	v.CanCancel = st.Stage != flow.StageStart
@@ -283,11 +358,8 @@ func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikih
 		// A button's label is its caption; its value says nothing.
 	case mwclient.FieldNull:
 		if flow.IsImage(r, f) {
-			fv.Image = f.Value // replaced by the proxy URL by the caller
-			fv.ImageAlt = san.Text(f.Label)
-			if fv.ImageAlt == "" {
-				fv.ImageAlt = "CAPTCHA image"
-			}
+			fv.Image = f.Value              // replaced by the proxy URL by the caller
+			fv.ImageAlt = san.Text(f.Label) // "" gets our "CAPTCHA image"
 		} else {
 			fv.Info = san.HTML(f.Value)
 		}

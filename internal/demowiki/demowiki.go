@@ -574,7 +574,6 @@ func (w *Wiki) clientLogin(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
-
 func fail(msg, code string) map[string]any {
 	return loginResult("FAIL", map[string]any{"message": msg, "messagecode": code, "canpreservestate": false})
 }
