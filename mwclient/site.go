@@ -86,7 +86,7 @@ func (c *Client) SiteInfo(ctx context.Context, names, langs []string) (*SiteInfo
 		"liprop": {"code|autonym|dir"}, "licode": {strings.Join(langs, "|")},
 	}
 	// A session of its own and no cookies: what an anonymous visitor gets.
-	if err := c.NewSession(nil).call(ctx, false, p, &r); err != nil {
+	if err := c.NewSession(nil).Get(ctx, p, &r); err != nil {
 		return nil, err
 	}
 	g := r.Query.General
@@ -118,7 +118,7 @@ func (c *Client) SiteInfo(ctx context.Context, names, langs []string) (*SiteInfo
 			} `json:"modules"`
 		} `json:"paraminfo"`
 	}
-	if err := c.NewSession(nil).call(ctx, false, url.Values{"action": {"paraminfo"}, "modules": {"resetpassword"}}, &pi); err != nil {
+	if err := c.NewSession(nil).Get(ctx, url.Values{"action": {"paraminfo"}, "modules": {"resetpassword"}}, &pi); err != nil {
 		return nil, err
 	}
 	for _, m := range pi.ParamInfo.Modules {
@@ -143,7 +143,7 @@ func (c *Client) Messages(ctx context.Context, lang string, names []string) (*Me
 		"ammessages": {strings.Join(names, "|")}, "amlang": {lang}, "amenableparser": {"1"},
 		"liprop": {"code|autonym|dir"}, "licode": {lang},
 	}
-	if err := c.NewSession(nil).call(ctx, false, p, &r); err != nil {
+	if err := c.NewSession(nil).Get(ctx, p, &r); err != nil {
 		return nil, err
 	}
 	if r.Query.AllMessages == nil {
