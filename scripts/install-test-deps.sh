@@ -3,7 +3,8 @@
 # sudo available).
 #   - the test MediaWiki (Debian's packages): scripts/testwiki/install-deps.sh
 #   - for the browser tests (handlers/chromium_test.go): Debian's chromium,
-#     fonts for readable, stable screenshots, and axe-core from npm, pinned
+#     fonts for readable, stable screenshots (Japanese: IPA Gothic; Arabic:
+#     KACST), and axe-core from npm, pinned
 #     by testdata/npm/package-lock.json, into testdata/npm/node_modules
 #     (git-ignored; the tests load axe.min.js from there).
 set -euo pipefail
@@ -18,7 +19,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # redis-server: the tests start their own on a free loopback port
 # (internal/testredis); the system service is not needed.
-PKGS=(chromium fonts-liberation fonts-dejavu-core redis-server)
+PKGS=(chromium fonts-liberation fonts-dejavu-core fonts-ipafont-gothic fonts-kacst redis-server)
 if ! command -v npm >/dev/null; then
 	PKGS+=(nodejs npm)
 fi

@@ -44,6 +44,10 @@ $wgMainStash = 'db-replicated';
 
 // Nothing that talks to the internet or sends mail.
 $wgEnableEmail = false;
+// With no e-mail, no password reset either: no route, so that the wiki
+// says so (action=paraminfo of resetpassword has no parameters) and login
+// pages offer no "Forgot your password?", as MediaWiki's own would not.
+$wgPasswordResetRoutes = [ 'username' => false, 'email' => false ];
 $wgEnableUserEmail = false;
 $wgEmailAuthentication = false;
 $wgEnotifUserTalk = false;
