@@ -59,6 +59,8 @@ type config struct {
 	homeURL            string
 	// rememberLifetime: a session whose user ticked "Keep me logged in".
 	rememberLifetime time.Duration
+	enableAPI        bool
+	apiSecrets       string
 }
 
 func main() {
@@ -117,6 +119,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.prefix, "prefix", env("MWLOGIN_PREFIX", ""), "path to serve the app under, such as /mwlogin, so that a reverse proxy can pass that path to it beside the tools it guards; the root by default (MWLOGIN_PREFIX)")
 	fs.StringVar(&cfg.allowedReturnHosts, "allowed-return-hosts", env("MWLOGIN_ALLOWED_RETURN_HOSTS", ""), "comma-separated hosts (host or host:port) the login page may send the browser back to by absolute URL after signing in, beside the public URL's host; none by default (MWLOGIN_ALLOWED_RETURN_HOSTS)")
 	fs.StringVar(&cfg.homeURL, "home-url", env("MWLOGIN_HOME_URL", ""), "the tool's page the signed-in page links back to: a local path or an absolute http(s) URL; none by default (MWLOGIN_HOME_URL)")
+	fs.BoolVar(&cfg.enableAPI, "enable-api", envBool("MWLOGIN_ENABLE_API"), "serve POST {prefix}/api, which sends one Action API request in the signed-in user's wiki session for tools in any language; off by default (MWLOGIN_ENABLE_API)")
+	fs.StringVar(&cfg.apiSecrets, "api-secrets", env("MWLOGIN_API_SECRETS", ""), "comma-separated secrets (32+ characters) with which tools' servers call {prefix}/api as \"Authorization: Bearer SECRET\"; needs -enable-api (MWLOGIN_API_SECRETS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -289,7 +293,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		FrameAncestors: splitList(cfg.frameAncestors),
 		Metrics:        m, Banner: banner,
 		CookiePath: "/", AllowedReturnHosts: splitList(cfg.allowedReturnHosts),
-		HomeURL: cfg.homeURL,
+		HomeURL: cfg.homeURL, EnableAPI: cfg.enableAPI, APISecrets: splitList(cfg.apiSecrets),
 	})
 	if err != nil {
 		return err

@@ -385,3 +385,26 @@ func TestRememberLifetimeFlag(t *testing.T) {
 		})
 	}
 }
+
+func TestAPIFlags(t *testing.T) {
+	base, _, _ := startRun(t, "-listen", "127.0.0.1:0", "-enable-api", "-api-secrets", "tool-secret-0123456789-0123456789-0123456789")
+	b := browsertest.New(t)
+	b.Get(base+"/").Form("/login").Set("username", demowiki.UserAlice).Set("password", demowiki.Password).Submit()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api", strings.NewReader("action=query&meta=userinfo"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer tool-secret-0123456789-0123456789-0123456789")
+	resp, err := b.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"name":"Alice"`) {
+		t.Fatalf("/api with the tool's secret: %d %s", resp.StatusCode, body)
+	}
+
+	t.Setenv("MWLOGIN_API_SECRETS", "tool-secret-0123456789-0123456789-0123456789")
+	if err := run(context.Background(), []string{"-listen", "127.0.0.1:0"}, nil); err == nil || !strings.Contains(err.Error(), "EnableAPI") {
+		t.Fatalf("secrets without -enable-api: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"html/template"
@@ -139,6 +140,17 @@ type Options struct {
 	// to ("Back to AppName"): a local path such as "/", or an absolute
 	// http(s) URL.
 	HomeURL string
+	// EnableAPI serves POST {prefix}/api, which sends one Action API
+	// request in the signed-in user's wiki session and answers the wiki's
+	// JSON, for tools not written in Go. A request proves it comes from
+	// the tool with the session's CSRF token in the X-CSRF-Token header
+	// (a script on a page of the same origin), or with one of APISecrets
+	// as "Authorization: Bearer SECRET" (the tool's own server). See
+	// README, "Act as the user from any language".
+	EnableAPI bool
+	// APISecrets are the tools' secrets for {prefix}/api, at least 32
+	// characters each; they need EnableAPI.
+	APISecrets []string
 }
 
 // Defaults for zero Options fields.
@@ -185,8 +197,10 @@ type App struct {
 	returnHosts []returnHost
 	// userLimit counts failures by address and user name, addrLimit by
 	// address; nil when off.
-	userLimit *ratelimit.Limiter
-	addrLimit *ratelimit.Limiter
+	// apiSecrets are the sums of Options.APISecrets.
+	apiSecrets [][sha256.Size]byte
+	userLimit  *ratelimit.Limiter
+	addrLimit  *ratelimit.Limiter
 }
 
 // Register mounts the login app on r (a router group whose base path is the
@@ -249,6 +263,14 @@ func newApp(prefix string, opts Options) (*App, error) {
 	if h := opts.HomeURL; h != "" && safeReturnTo(h) == "" {
 		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("handlers: HomeURL %q must be a local path such as / or an absolute http(s) URL", h)
+		}
+	}
+	if len(opts.APISecrets) > 0 && !opts.EnableAPI {
+		return nil, errors.New("handlers: APISecrets (-api-secrets) are set but EnableAPI (-enable-api) is not: set both to serve {prefix}/api")
+	}
+	for i, sec := range opts.APISecrets {
+		if len(sec) < minAPISecretLen {
+			return nil, fmt.Errorf("handlers: API secret %d is %d characters; at least %d are needed", i+1, len(sec), minAPISecretLen)
 		}
 	}
 	cookiePath := opts.CookiePath
@@ -322,6 +344,7 @@ func newApp(prefix string, opts Options) (*App, error) {
 		wikiURL: indexURL(opts.Client.APIURL()),
 		csp:     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors,
 	}
+	a.apiSecrets = apiSecretSums(opts.APISecrets)
 	a.userLimit = newLimiter(opts.LoginFailuresPerUser, opts.LoginUserWindow, opts.Now)
 	a.addrLimit = newLimiter(opts.LoginFailuresPerAddress, opts.LoginAddressWindow, opts.Now)
 	return a, nil
@@ -373,6 +396,10 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.HEAD("/auth", a.forwardAuth)
 	r.GET("/whoami", a.whoami)
 	r.HEAD("/whoami", a.whoami)
+	if a.opts.EnableAPI {
+		// Every method, so that the wrong one gets a JSON answer too.
+		r.Any("/api", a.api)
+	}
 
 	// Any other method on our paths gets 405 and our own page. Gin's
 	// HandleMethodNotAllowed would do it, but it is the engine's setting,

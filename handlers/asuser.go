@@ -184,6 +184,15 @@ func (a *App) CSRFToken(r *http.Request) string {
 	return a.store.CSRFToken(sess)
 }
 
+// CheckCSRF reports whether token is the CSRF token of the browser of r
+// (see CSRFToken), so that a host can protect its own forms with the same
+// token as ours. Compare Go's http.CrossOriginProtection, which a host
+// can use beside it.
+func (a *App) CheckCSRF(r *http.Request, token string) bool {
+	sess, err := a.store.Get(r, a.opts.CookieName)
+	return err == nil && a.store.CheckCSRF(sess, token)
+}
+
 // LogoutURL is where a host's sign-out form posts (method POST, with
 // CSRFToken in a field named csrf): the user is signed out here and on the
 // wiki, then sent to returnTo: a local path such as "/", or an absolute URL

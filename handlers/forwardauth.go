@@ -25,6 +25,9 @@ type whoami struct {
 	Name   string   `json:"name"`
 	ID     int      `json:"id"`
 	Groups []string `json:"groups"`
+	// CSRF is the token a page's script sends to {prefix}/api, when
+	// Options.EnableAPI is on.
+	CSRF string `json:"csrf,omitempty"`
 }
 
 // whoamiError is /whoami's answer when nobody is signed in or the wiki
@@ -68,6 +71,9 @@ func (a *App) forwardAuth(c *gin.Context) {
 func (a *App) whoami(c *gin.Context) {
 	who, status := a.identify(c)
 	if who != nil {
+		if a.opts.EnableAPI {
+			who.CSRF = a.store.CSRFToken(a.session(c))
+		}
 		c.JSON(http.StatusOK, who)
 		return
 	}
