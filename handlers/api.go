@@ -188,7 +188,7 @@ func (a *App) api(c *gin.Context) {
 			status = http.StatusBadGateway
 		}
 		a.log.WarnContext(c.Request.Context(), "api call failed", "user", u.Name, "action", params.Get("action"), "err", err)
-		apiError(c, status, "mwlogin-wikierror", ev.Message)
+		apiError(c, status, "mwlogin-wikierror", a.speech(c).say(ev.Message))
 	default:
 		a.log.InfoContext(c.Request.Context(), "api call", "user", u.Name, "action", params.Get("action"))
 		c.Data(http.StatusOK, "application/json; charset=utf-8", answer)

@@ -120,7 +120,7 @@ func (a *App) storeRenewal(r *http.Request, sess *sessions.Session, was *flow.Us
 	} else {
 		renewal.Apply(cur)
 	}
-	sess.Options.MaxAge = int(a.opts.SessionLifetime.Seconds())
+	a.setLifetime(sess)
 	// The session keeps its ID, so the browser's cookie stays right and
 	// need not be sent again; the host may have answered already.
 	if err := sess.Save(r, discard{}); err != nil {

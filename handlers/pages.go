@@ -79,19 +79,7 @@ func userOf(s *sessions.Session) *flow.User {
 // (RememberLifetime if the user asked to stay logged in), a login in
 // progress for FlowLifetime.
 func (a *App) save(c *gin.Context, s *sessions.Session) error {
-	if s.Options.MaxAge >= 0 {
-		life := a.opts.FlowLifetime
-		if u := userOf(s); u != nil {
-			life = a.opts.SessionLifetime
-			if u.Remember {
-				// The wiki keeps this login for RememberLifetime; so do we,
-				// with a cookie the browser keeps as long.
-				life = max(life, a.opts.RememberLifetime)
-				a.store.Persist(s)
-			}
-		}
-		s.Options.MaxAge = int(life.Seconds())
-	}
+	a.setLifetime(s)
 	// Once the wiki has done a step, what it led to must be stored even if
 	// the browser has gone (a double click abandons the first post).
 	r := c.Request.WithContext(context.WithoutCancel(c.Request.Context()))
@@ -99,6 +87,24 @@ func (a *App) save(c *gin.Context, s *sessions.Session) error {
 		return fmt.Errorf("%w: %w", errStore, err)
 	}
 	return nil
+}
+
+// setLifetime sets how long the session lives from its next save.
+func (a *App) setLifetime(s *sessions.Session) {
+	if s.Options.MaxAge < 0 {
+		return
+	}
+	life := a.opts.FlowLifetime
+	if u := userOf(s); u != nil {
+		life = a.opts.SessionLifetime
+		if u.Remember {
+			// The wiki keeps this login for RememberLifetime; so do we,
+			// with a cookie the browser keeps as long.
+			life = max(life, a.opts.RememberLifetime)
+			a.store.Persist(s)
+		}
+	}
+	s.Options.MaxAge = int(life.Seconds())
 }
 
 // lock makes the requests that change one browser's flow take turns
