@@ -7,6 +7,8 @@
 #     KACST), and axe-core from npm, pinned
 #     by testdata/npm/package-lock.json, into testdata/npm/node_modules
 #     (git-ignored; the tests load axe.min.js from there).
+#   - redis-server, nginx and caddy: the tests start their own on free
+#     loopback ports (internal/testredis, testnginx, testcaddy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/testwiki/install-deps.sh
@@ -17,9 +19,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-# redis-server: the tests start their own on a free loopback port
-# (internal/testredis); the system service is not needed.
-PKGS=(chromium fonts-liberation fonts-dejavu-core fonts-ipafont-gothic fonts-kacst redis-server)
+# redis-server, nginx, caddy: the tests start their own on free loopback
+# ports; the system services are not needed.
+PKGS=(chromium fonts-liberation fonts-dejavu-core fonts-ipafont-gothic fonts-kacst redis-server nginx caddy)
 if ! command -v npm >/dev/null; then
 	PKGS+=(nodejs npm)
 fi
@@ -31,7 +33,8 @@ for p in "${PKGS[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "install-test-deps: installing: ${missing[*]}"
-	# Keep apt from starting services (redis-server would take port 6379).
+	# Keep apt from starting services (redis-server would take port 6379,
+	# nginx and caddy port 80).
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
 		$SUDO chmod 755 /usr/sbin/policy-rc.d
@@ -45,6 +48,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 /usr/bin/chromium --version 2>/dev/null
 /usr/bin/redis-server --version
+/usr/sbin/nginx -v
+/usr/bin/caddy version
 
 # axe-core: npm ci when what is installed is not what the lock file pins.
 npmdir=testdata/npm
