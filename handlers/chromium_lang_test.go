@@ -58,11 +58,11 @@ func TestChromiumLanguages(t *testing.T) {
 	for _, lc := range []struct {
 		lang, dir                      string
 		login, button, wrong, signedIn string // the wiki's own wording
-		done, logout, join             string
+		done, logout, join, sso        string
 	}{
-		{"en", "ltr", "Log in", "Log in", "Incorrect username or password entered.", "Logged in", "This app holds your sign-in to", "Log out", "Join MwloginTest"},
-		{"ja", "ltr", "ログイン", "ログイン", "利用者名またはパスワードが間違っています。", "ログイン済み", "このアプリは " + testwiki.SiteName + " への", "ログアウト", "MwloginTestのアカウントを作成"},
-		{"ar", "rtl", "تسجيل الدخول", "دخول", "اسم المستخدم أو كلمة السر التي أدخلتها غير صحيحة.", "تم الدخول", "يحتفظ هذا التطبيق بتسجيل دخولك إلى", "تسجيل الخروج", "انضم إلى MwloginTest"},
+		{"en", "ltr", "Log in", "Log in", "Incorrect username or password entered.", "Logged in", "This app holds your sign-in to", "Log out", "Join MwloginTest", "Log in with Test SSO"},
+		{"ja", "ltr", "ログイン", "ログイン", "利用者名またはパスワードが間違っています。", "ログイン済み", "このアプリは " + testwiki.SiteName + " への", "ログアウト", "MwloginTestのアカウントを作成", "テスト SSO でログイン"},
+		{"ar", "rtl", "تسجيل الدخول", "دخول", "اسم المستخدم أو كلمة السر التي أدخلتها غير صحيحة.", "تم الدخول", "يحتفظ هذا التطبيق بتسجيل دخولك إلى", "تسجيل الخروج", "انضم إلى MwloginTest", "الدخول عبر SSO التجريبي"},
 	} {
 		for _, width := range []int64{1280, phoneWidth} {
 			t.Run(fmt.Sprintf("%s/%dpx", lc.lang, width), func(t *testing.T) {
@@ -89,6 +89,7 @@ func TestChromiumLanguages(t *testing.T) {
 					t.Errorf("links: join %v, help %v, password reset %v (the test wiki sends no e-mail); logo shown %v", pl.HasJoin, pl.HasHelp, pl.HasReset, pl.HeaderLogo)
 				}
 				b.wantText(lc.join)
+				b.button(lc.sso) // the provider's own label, in the page's language
 				// The form reads from the start of the line: the left in
 				// English and Japanese, the right in Arabic.
 				if lc.dir == "rtl" {

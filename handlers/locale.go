@@ -278,11 +278,14 @@ func (sp *speech) menu(prefix string) []langView {
 			URL: prefix + "/?uselang=" + url.QueryEscape(code)}
 		if sp.site != nil {
 			if info, ok := sp.site.Info[code]; ok && info.Autonym != "" {
-				l.Name, l.Dir = info.Autonym, info.Dir
+				l.Name = info.Autonym
 			}
 		}
 		if n := sp.names[code]; n != "" {
 			l.Name = n
+		}
+		if code == sp.lang {
+			l.Dir = sp.dir
 		}
 		if l.Name == "" {
 			l.Name = code

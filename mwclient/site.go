@@ -30,8 +30,8 @@ type SiteInfo struct {
 	CanResetPassword bool
 	// Messages are the wiki's messages asked for, in Lang.
 	Messages *Messages
-	// Info is meta=languageinfo (autonym, direction) for the codes asked
-	// for that the wiki knows.
+	// Info is meta=languageinfo (autonyms; no directions) for the codes
+	// asked for that the wiki knows.
 	Info map[string]LanguageInfo
 }
 
@@ -83,7 +83,10 @@ func (c *Client) SiteInfo(ctx context.Context, names, langs []string) (*SiteInfo
 		"action": {"query"}, "meta": {"siteinfo|userinfo|allmessages|languageinfo"},
 		"siprop": {"general|languages"}, "uiprop": {"rights"},
 		"ammessages": {strings.Join(names, "|")}, "amenableparser": {"1"},
-		"liprop": {"code|autonym|dir"}, "licode": {strings.Join(langs, "|")},
+		// No dir: it loads each language's localisation, about 0.7 s a
+		// language on a cold wiki (3.4 s for seven), while autonyms are
+		// one table. Messages gives the direction of the page's language.
+		"liprop": {"code|autonym"}, "licode": {strings.Join(langs, "|")},
 	}
 	// A session of its own and no cookies: what an anonymous visitor gets.
 	if err := c.NewSession(nil).Get(ctx, p, &r); err != nil {

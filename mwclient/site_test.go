@@ -38,7 +38,7 @@ func TestSiteInfoDemo(t *testing.T) {
 	if _, ok := si.Messages.Text["no-such-message"]; ok {
 		t.Errorf("a missing message has a text: %v", si.Messages.Text)
 	}
-	if si.Info["ar"].Dir != "rtl" || si.Info["ja"].Autonym != "日本語" || len(si.Info) != 2 {
+	if si.Info["ar"].Autonym != "العربية" || si.Info["ja"].Autonym != "日本語" || len(si.Info) != 2 {
 		t.Errorf("languageinfo %+v", si.Info)
 	}
 

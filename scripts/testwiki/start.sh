@@ -114,7 +114,8 @@ step "server answers"
 for lang in ja ar; do
 	get "$API_URL?action=query&meta=allmessages&ammessages=login&amlang=$lang&format=json" >/dev/null || true
 done
-step "localisation cache (ja, ar)"
+get "$API_URL?action=query&meta=siteinfo|languageinfo&siprop=general|languages&liprop=autonym&licode=en|ja|ar&format=json" >/dev/null || true
+step "localisation cache (ja, ar) and the language names"
 
 cat <<EOT
 API_URL=$API_URL
