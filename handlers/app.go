@@ -371,6 +371,7 @@ func (a *App) routes(r *gin.RouterGroup) {
 	r.Use(a.securityHeaders)
 	r.StaticFileFS("/static/style.css", "style.css", http.FS(static.FS))
 	r.StaticFileFS("/static/bounce.js", "bounce.js", http.FS(static.FS))
+	r.StaticFileFS("/static/forms.js", "forms.js", http.FS(static.FS))
 	r.Use(a.loadSession)
 	r.GET("/", a.index)
 	r.HEAD("/", a.index)
@@ -412,6 +413,7 @@ func (a *App) routes(r *gin.RouterGroup) {
 		{"/", []string{http.MethodGet, http.MethodHead}},
 		{"/static/style.css", []string{http.MethodGet, http.MethodHead}},
 		{"/static/bounce.js", []string{http.MethodGet, http.MethodHead}},
+		{"/static/forms.js", []string{http.MethodGet, http.MethodHead}},
 		{"/login", []string{http.MethodGet, http.MethodHead, http.MethodPost}},
 		{"/restart", []string{http.MethodGet, http.MethodHead, http.MethodPost}},
 		{"/cancel", []string{http.MethodGet, http.MethodHead, http.MethodPost}},

@@ -974,6 +974,7 @@ func TestChromiumKeyboard(t *testing.T) {
 	type stop struct{ name, text string }
 	want := []stop{
 		{"password", ""},
+		{"", "Show password"},
 		{"rememberMe", ""},
 		{"", "Log in"},
 		{testwiki.SSOButtonField, "Log in with Test SSO"},
@@ -998,7 +999,7 @@ func TestChromiumKeyboard(t *testing.T) {
 	}
 	// Back to "Log in" with Shift+Tab, and Enter.
 	b.do("shift-tab", chromedp.KeyEvent("\t", chromedp.KeyModifiers(chromedp.ModifierShift)))
-	check(len(want)+1, want[2])
+	check(len(want)+1, want[3])
 	resp, err := chromedp.RunResponse(b.ctx, chromedp.KeyEvent("\r"))
 	b.checkResponse("Enter on Log in", resp, err)
 	b.wantSignedIn(testwiki.AliceUser)
@@ -1237,4 +1238,70 @@ func TestChromiumDoubleClick(t *testing.T) {
 		b.doubleClick("Continue")
 		b.wantSignedIn(demowiki.UserErin)
 	})
+}
+
+// TestChromiumFormScript: with JavaScript on, forms.js adds a show-password
+// toggle (a button with aria-pressed, its text from the form's
+// data-show-password) and marks the pressed button busy while the form
+// is sent; the page's CSP (script-src 'self') lets it run, and the page
+// stays clean for axe-core. TestChromiumNoJavaScript covers the pages
+// without it.
+func TestChromiumFormScript(t *testing.T) {
+	b := newTab(t, demoWiki)
+	b.open("/")
+	type toggle struct {
+		Text, Pressed, Controls, InputType string
+	}
+	state := func() toggle {
+		t.Helper()
+		var s toggle
+		if err := b.eval(`(() => { const b = document.querySelector('button.reveal'); if (!b) return {};
+			const i = document.getElementById(b.getAttribute('aria-controls'));
+			return {Text: b.innerText.trim(), Pressed: b.getAttribute('aria-pressed'), Controls: i ? i.name : '', InputType: i ? i.type : ''}; })()`, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got, want := state(), (toggle{"Show password", "false", "password", "password"}); got != want {
+		t.Fatalf("the toggle after loading: %+v, want %+v\n%s", got, want, b.logs())
+	}
+	b.checkA11y("login form with the show-password toggle")
+	b.fill("username", demowiki.UserAlice)
+	b.fill("password", demowiki.Password)
+	b.do("show the password", chromedp.Click(chromedp.CSS(b.button("Show password")), chromedp.NodeVisible))
+	if got, want := state(), (toggle{"Show password", "true", "password", "text"}); got != want {
+		t.Fatalf("the toggle pressed: %+v, want %+v", got, want)
+	}
+	b.checkA11y("login form with the password shown")
+	b.do("hide the password", chromedp.Click(chromedp.CSS(b.button("Show password")), chromedp.NodeVisible))
+	if got, want := state(), (toggle{"Show password", "false", "password", "password"}); got != want {
+		t.Fatalf("the toggle pressed again: %+v, want %+v", got, want)
+	}
+	// Shown when the form is sent: sent as a password all the same.
+	b.do("show the password", chromedp.Click(chromedp.CSS(b.button("Show password")), chromedp.NodeVisible))
+
+	// While the form is sent, the button says so. What it says is read as
+	// the submit event reaches the window, after forms.js has handled it
+	// on the form, and kept in sessionStorage for after the page is gone.
+	if err := b.eval(`window.addEventListener('submit', e => {
+		const b = e.submitter;
+		sessionStorage.setItem('busy', JSON.stringify({Text: b.innerText.trim(), Disabled: b.getAttribute('aria-disabled') || '',
+			InputType: document.querySelector('[name=password]').type}));
+	}), true`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.press("Log in")
+	type busy struct{ Text, Disabled, InputType string }
+	var got busy
+	var raw string
+	if err := b.eval(`sessionStorage.getItem('busy') || ''`, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := jsonUnmarshal([]byte(raw), &got); err != nil {
+		t.Fatalf("what the button said: %q: %v", raw, err)
+	}
+	if want := (busy{"Signing in…", "true", "password"}); got != want {
+		t.Fatalf("while the form is sent: %+v, want %+v", got, want)
+	}
+	b.wantSignedIn(demowiki.UserAlice)
 }

@@ -34,8 +34,8 @@ func unsafeMarkup(page string) string {
 		if n.Type == html.ElementNode {
 			if n.Data == "script" {
 				for _, a := range n.Attr {
-					// Our own script file, by its fixed path.
-					if a.Key == "src" && strings.HasSuffix(a.Val, "/static/bounce.js") {
+					// Our own script files, by their fixed paths.
+					if a.Key == "src" && (strings.HasSuffix(a.Val, "/static/bounce.js") || strings.HasSuffix(a.Val, "/static/forms.js")) {
 						return
 					}
 				}

@@ -55,6 +55,8 @@ func TestMethods(t *testing.T) {
 		{http.MethodPost, "/captcha/s/0", http.StatusMethodNotAllowed, "GET"},
 		{http.MethodPost, "/static/style.css", http.StatusMethodNotAllowed, "GET, HEAD"},
 		{http.MethodHead, "/static/style.css", http.StatusOK, ""},
+		{http.MethodHead, "/static/forms.js", http.StatusOK, ""},
+		{http.MethodPut, "/static/forms.js", http.StatusMethodNotAllowed, "GET, HEAD"},
 	}
 	for _, host := range []struct{ name, base string }{{"gin host", ginHost}, {"NewHandler", ts.URL + "/auth"}} {
 		for _, tc := range cases {
