@@ -57,6 +57,10 @@ func TestMethods(t *testing.T) {
 		{http.MethodHead, "/static/style.css", http.StatusOK, ""},
 		{http.MethodHead, "/static/forms.js", http.StatusOK, ""},
 		{http.MethodPut, "/static/forms.js", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodPost, "/auth", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodDelete, "/whoami", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodHead, "/auth", http.StatusUnauthorized, ""},
+		{http.MethodHead, "/whoami", http.StatusUnauthorized, ""},
 	}
 	for _, host := range []struct{ name, base string }{{"gin host", ginHost}, {"NewHandler", ts.URL + "/auth"}} {
 		for _, tc := range cases {
