@@ -11,7 +11,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mwlogin/mwlogin/handlers"
 	"github.com/mwlogin/mwlogin/internal/demowiki"
+	"github.com/mwlogin/mwlogin/locale"
 )
 
 // startDemoWiki serves the built-in demo wiki on a loopback port of its own
@@ -29,26 +31,47 @@ func startDemoWiki(log *slog.Logger) (string, func(), error) {
 	return api, func() { srv.Close() }, nil
 }
 
-var demoBanner = template.Must(template.New("demo").Parse(`<p><strong>Demo mode.</strong> This page talks to a built-in demo wiki, not a real one.
-Every account's password is <code>{{.Password}}</code>:</p>
-<ul>
-<li><strong>{{.Alice}}</strong>: password only</li>
-<li><strong>{{.Bob}}</strong>: then a two-factor code; the current one is <code>{{.Code}}</code></li>
-<li><strong>{{.Dave}}</strong>: after one failed login, a captcha (answer: <code>{{.Answer}}</code>)</li>
-<li><strong>{{.Erin}}</strong>: then a step with every field type (PIN <code>1234</code>)</li>
-<li><strong>{{.Carol}}</strong>: press "Log in with Demo SSO"; the other identity there shows RESTART</li>
-</ul>`))
-
-// demoBannerHTML lists the demo accounts, with Bob's code of the moment.
-func demoBannerHTML(*gin.Context) template.HTML {
-	var b strings.Builder
-	err := demoBanner.Execute(&b, map[string]string{
-		"Password": demowiki.Password, "Alice": demowiki.UserAlice, "Bob": demowiki.UserBob,
-		"Dave": demowiki.UserDave, "Erin": demowiki.UserErin, "Carol": demowiki.UserCarol,
-		"Answer": demowiki.CaptchaAnswer, "Code": demowiki.TOTP(demowiki.TOTPSecret, time.Now()),
-	})
-	if err != nil {
-		return template.HTML(template.HTMLEscapeString(fmt.Sprint("demo mode: ", err)))
+// demoBannerHTML lists the demo accounts, with Bob's code of the moment,
+// in the page's language.
+func demoBannerHTML(c *gin.Context) template.HTML {
+	lang, cat := handlers.PageLanguage(c), locale.Default()
+	code := func(s string) template.HTML {
+		return template.HTML("<code>" + template.HTMLEscapeString(s) + "</code>")
 	}
-	return template.HTML(b.String()) //nolint:gosec // our own template's output
+	bold := func(s string) template.HTML {
+		return template.HTML("<strong>" + template.HTMLEscapeString(s) + "</strong>")
+	}
+	var b strings.Builder
+	say := func(id string, data map[string]any) {
+		h, err := cat.HTML(lang, id, data)
+		if err != nil {
+			h = template.HTML(template.HTMLEscapeString(fmt.Sprint("demo mode: ", err)))
+		}
+		b.WriteString(string(h))
+	}
+	b.WriteString("<p><strong>")
+	say("demo-mode", nil)
+	b.WriteString("</strong> ")
+	say("demo-intro", map[string]any{"Password": code(demowiki.Password)})
+	b.WriteString("</p>\n<ul>\n")
+	for _, item := range []struct {
+		id, user string
+		data     map[string]any
+	}{
+		{"demo-alice", demowiki.UserAlice, nil},
+		{"demo-bob", demowiki.UserBob, map[string]any{"Code": code(demowiki.TOTP(demowiki.TOTPSecret, time.Now()))}},
+		{"demo-dave", demowiki.UserDave, map[string]any{"Answer": code(demowiki.CaptchaAnswer)}},
+		{"demo-erin", demowiki.UserErin, map[string]any{"PIN": code("1234")}},
+		{"demo-carol", demowiki.UserCarol, map[string]any{"Button": "Log in with Demo SSO"}},
+	} {
+		data := map[string]any{"User": bold(item.user)}
+		for k, v := range item.data {
+			data[k] = v
+		}
+		b.WriteString("<li>")
+		say(item.id, data)
+		b.WriteString("</li>\n")
+	}
+	b.WriteString("</ul>")
+	return template.HTML(b.String()) //nolint:gosec // our own catalog's escaped texts
 }

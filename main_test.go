@@ -68,6 +68,10 @@ func TestDemoOutOfTheBox(t *testing.T) {
 	if !strings.Contains(p.Text(), "Demo mode") || !strings.Contains(p.Text(), demowiki.Password) {
 		t.Fatalf("the page does not say it is a demo: %s", p.Text())
 	}
+	// The note is in the page's language too.
+	if ja := b.Get(base + "/?uselang=ja"); !strings.Contains(ja.Text(), "デモモード") || !strings.Contains(ja.Text(), demowiki.Password) {
+		t.Fatalf("the Japanese page's demo note: %s", ja.Text())
+	}
 	if p.Header.Get("X-Request-Id") == "" {
 		t.Fatal("no request ID")
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -50,6 +49,15 @@ func (a *App) speech(c *gin.Context) *speech {
 	sp := a.speechFor(a.wikiContext(c), c.Request)
 	c.Set(speechKey{}, sp)
 	return sp
+}
+
+// PageLanguage is the language (a MediaWiki code) of the page the app is
+// rendering for c, for an Options.Banner in the same language.
+func PageLanguage(c *gin.Context) string {
+	if v, ok := c.Get(speechKey{}); ok {
+		return v.(*speech).lang
+	}
+	return locale.English
 }
 
 // speechFor is speech for a request of a host's route (no Gin context),
@@ -109,26 +117,11 @@ func (sp *speech) html(id string, args ...any) (template.HTML, error) {
 		return template.HTML(template.HTMLEscapeString(w)), nil
 	}
 	data := sp.data()
-	var raw []string
 	for i := 0; i+1 < len(args); i += 2 {
 		name, _ := args[i].(string)
-		if h, ok := args[i+1].(template.HTML); ok {
-			// A marker that survives the translation and the escaping.
-			data[name] = "\x00" + strconv.Itoa(len(raw)) + "\x00"
-			raw = append(raw, string(h))
-			continue
-		}
 		data[name] = args[i+1]
 	}
-	s, err := sp.cat.Text(sp.lang, id, data)
-	if err != nil {
-		return "", err
-	}
-	s = template.HTMLEscapeString(s)
-	for i, h := range raw {
-		s = strings.ReplaceAll(s, template.HTMLEscapeString("\x00"+strconv.Itoa(i)+"\x00"), h)
-	}
-	return template.HTML(s), nil
+	return sp.cat.HTML(sp.lang, id, data)
 }
 
 // data is what every text may name: the wiki's name.

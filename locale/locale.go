@@ -13,9 +13,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -123,6 +125,32 @@ func (c *Catalog) Text(lang, id string, data map[string]any) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// HTML is Text as HTML: the text is escaped, and values of data that are
+// template.HTML go in as they are (markup inside a sentence, such as a
+// link or a name in bold), wherever the translation puts them.
+func (c *Catalog) HTML(lang, id string, data map[string]any) (template.HTML, error) {
+	d := make(map[string]any, len(data))
+	var raw []string
+	for k, v := range data {
+		if h, ok := v.(template.HTML); ok {
+			// A marker that survives the translation and the escaping.
+			d[k] = "\x00" + strconv.Itoa(len(raw)) + "\x00"
+			raw = append(raw, string(h))
+			continue
+		}
+		d[k] = v
+	}
+	s, err := c.Text(lang, id, d)
+	if err != nil {
+		return "", err
+	}
+	s = template.HTMLEscapeString(s)
+	for i, h := range raw {
+		s = strings.ReplaceAll(s, template.HTMLEscapeString("\x00"+strconv.Itoa(i)+"\x00"), h)
+	}
+	return template.HTML(s), nil //nolint:gosec // escaped, and our callers' own markup
 }
 
 func (c *Catalog) localizer(lang string) *i18n.Localizer {

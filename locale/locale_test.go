@@ -15,7 +15,7 @@ func TestCatalogsAreComplete(t *testing.T) {
 		t.Fatalf("only %d texts in English", len(ids))
 	}
 	data := map[string]any{"SiteName": "SITE", "Title": "TITLE", "Host": "HOST", "Name": "NAME",
-		"Reason": "REASON", "App": "APP", "Site": "SITE", "Link": "LINK", "Status": "STATUS", "Method": "METHOD", "Max": 5, "Window": "WINDOW", "Wait": "WAIT", "Count": 3}
+		"Reason": "REASON", "App": "APP", "Site": "SITE", "Link": "LINK", "Password": "PASSWORD", "User": "USER", "Code": "CODE", "Answer": "ANSWER", "PIN": "PIN", "Button": "BUTTON", "Status": "STATUS", "Method": "METHOD", "Max": 5, "Window": "WINDOW", "Wait": "WAIT", "Count": 3}
 	for _, lang := range Languages {
 		for _, id := range ids {
 			if !c.Translated(lang, id) {
