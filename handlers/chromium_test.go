@@ -703,7 +703,6 @@ func testPasswordLogin(t *testing.T, w *wikiTarget) {
 	b.passwordLogin(w.alice, w.alicePassword)
 	b.wantSignedIn(w.alice)
 	b.checkA11y("the signed-in page")
-	b.screenshot("signed-in")
 	b.checkPhoneWidth("the signed-in page", "")
 	// A reload still shows the signed-in page.
 	b.open("/")
@@ -713,6 +712,25 @@ func testPasswordLogin(t *testing.T, w *wikiTarget) {
 	b.checkA11y("the login form after sign-out")
 	b.open("/")
 	b.wantHeading("Log in")
+}
+
+// TestChromiumFreshSignIn: what a sign-in shows with the app's default
+// options, which trust the wiki's PASS for a minute (RecheckAfter) rather
+// than ask it again at once: the sentence and the links, no edit count yet.
+// The README's picture of the signed-in page is this one.
+func TestChromiumFreshSignIn(t *testing.T) {
+	eachTarget(t, func(t *testing.T, w *wikiTarget) {
+		b := newTab(t, w, defaultRecheck)
+		b.open("/")
+		b.passwordLogin(w.alice, w.alicePassword)
+		b.wantHeading("Logged in")
+		b.wantText("This app holds your sign-in to ", " as "+w.alice, "Log out")
+		if strings.Contains(b.text("body"), "Edits") {
+			t.Fatalf("a fresh sign-in shows the edit count, which only a later check learns: %s", b.text("body"))
+		}
+		b.checkA11y("the signed-in page after a fresh sign-in")
+		b.screenshot("signed-in")
+	})
 }
 
 func TestChromiumWrongPassword(t *testing.T) { eachTarget(t, testWrongPassword) }

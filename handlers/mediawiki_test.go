@@ -303,3 +303,40 @@ func TestMediaWikiTwoUsers(t *testing.T) {
 	mustContain(t, alice.Get(e.base+"/"), "holds your sign-in to", " as Alice")
 	mustContain(t, bob.Get(e.base+"/"), "holds your sign-in to", " as Bob")
 }
+
+// The real wiki's provider refusal (error=access_denied) says the sign-in
+// was cancelled there, and the login form is back.
+func TestMediaWikiProviderRefusal(t *testing.T) {
+	e := newRealEnv(t)
+	b := browsertest.New(t)
+	p := b.Get(realSSO(t, e, b, testwiki.SSODenyChoice).String())
+	if p.Status != http.StatusOK || p.Input("username") == nil {
+		t.Fatalf("status %d: %s", p.Status, p.Text())
+	}
+	mustContain(t, p, "cancelled at the identity provider")
+	mustNotContain(t, p, "did not return both a code and a state")
+}
+
+// "Keep me logged in" on the real wiki: the box the wiki describes is the
+// one the app reads, and the app's cookie then lasts as long as the wiki's
+// remembered login ($wgExtendedLoginCookieExpiration, 180 days).
+func TestMediaWikiRememberMe(t *testing.T) {
+	e := newRealEnv(t)
+	b := browsertest.New(t)
+	var set []*http.Cookie
+	b.Client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		set = append(set, req.Response.Cookies()...)
+		return nil
+	}
+	p := b.Get(e.base+"/").Form("/login").Set("username", testwiki.AliceUser).Set("password", testwiki.AlicePassword).Set("rememberMe", "1").Submit()
+	mustContain(t, p, "holds your sign-in to", " as Alice", "Edits")
+	var ours *http.Cookie
+	for _, c := range set {
+		if c.Name == handlers.DefaultCookieName {
+			ours = c
+		}
+	}
+	if ours == nil || time.Duration(ours.MaxAge)*time.Second != handlers.DefaultRememberLifetime {
+		t.Fatalf("the app's cookie after a remembered login: %+v", ours)
+	}
+}
