@@ -1,4 +1,4 @@
-// Package static holds the stylesheet and the one small script of the
+// Package static holds the stylesheet and the two small scripts of the
 // login pages, served under the mount prefix at /static/.
 package static
 
