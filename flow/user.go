@@ -132,6 +132,11 @@ type Renewal struct {
 	set, removed []mwclient.Cookie
 }
 
+// CookieChanges is what the wiki changed between two sets of a user's
+// cookies, such as before and after Confirm, for the caller to apply to
+// the user as stored by then.
+func CookieChanges(before, after []mwclient.Cookie) Renewal { return renewal(before, after) }
+
 // renewal compares the cookies before and after a call.
 func renewal(before, after []mwclient.Cookie) Renewal {
 	var r Renewal

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gin-gonic/gin"
 	"github.com/gorilla/sessions"
 
 	"github.com/mwlogin/mwlogin/flow"
@@ -127,6 +128,28 @@ func (a *App) storeRenewal(r *http.Request, sess *sessions.Session, was *flow.Us
 		return fmt.Errorf("%w: %w", errStore, err)
 	}
 	return nil
+}
+
+// storeCheck saves what a check of u's wiki session (Confirm, Identify)
+// learnt, to the session as it is stored now, under its lock: the cookies
+// the wiki changed since before, and what it said of the user. Saving the
+// whole of u would undo a renewal another request (AsUser) stored
+// meanwhile.
+func (a *App) storeCheck(c *gin.Context, sess *sessions.Session, u *flow.User, before []mwclient.Cookie) error {
+	renewal := flow.CookieChanges(before, u.Cookies)
+	r := c.Request.WithContext(context.WithoutCancel(c.Request.Context()))
+	unlock, err := a.store.Lock(r, sess)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errStore, err)
+	}
+	defer unlock()
+	cur := userOf(sess)
+	if !cur.Same(u) {
+		return nil
+	}
+	renewal.Apply(cur)
+	cur.Checked, cur.ID, cur.EditCount, cur.Groups = u.Checked, u.ID, u.EditCount, u.Groups
+	return a.save(c, sess)
 }
 
 // discard is a response nobody reads.

@@ -31,6 +31,9 @@ type renewingWiki struct {
 	mu      sync.Mutex
 	seen    []map[string]string
 	barrier *sync.WaitGroup
+	// held, if set, gets each userinfo call without X-Renew (the app's
+	// own checks), which then waits for release.
+	held, release chan struct{}
 }
 
 func (w *renewingWiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -46,6 +49,13 @@ func (w *renewingWiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.seen = append(w.seen, got)
 	w.mu.Unlock()
 	name := r.Header.Get("X-Renew")
+	w.mu.Lock()
+	held, release := w.held, w.release
+	w.mu.Unlock()
+	if name == "" && held != nil {
+		held <- struct{}{}
+		<-release
+	}
 	if name != "" && w.barrier != nil {
 		w.barrier.Done()
 		w.barrier.Wait()
@@ -161,6 +171,35 @@ func TestAsUserConcurrentRenewalsAreBothKept(t *testing.T) {
 	seen := wiki.lastSeen()
 	if seen["a"] != "1" || seen["b"] != "1" {
 		t.Fatalf("after two overlapping renewals the wiki got a=%q b=%q; want both 1", seen["a"], seen["b"])
+	}
+}
+
+// The signed-in page checks the wiki session while a host's call renews a
+// cookie: the page's save, which comes last, keeps the host's renewal.
+func TestAsUserRenewalSurvivesTheSignedInPagesCheck(t *testing.T) {
+	e, wiki := asUserEnv(t)
+	b := browsertest.New(t)
+	login(t, e, b, demowiki.UserAlice, demowiki.Password)
+	held, release := make(chan struct{}), make(chan struct{})
+	wiki.mu.Lock()
+	wiki.held, wiki.release = held, release
+	wiki.mu.Unlock()
+	page := make(chan *browsertest.Page)
+	go func() { page <- b.Get(e.base + "/") }()
+	<-held // the page's check has read the session and is at the wiki
+	if p := b.Get(e.base + "/me?renew=a"); p.Body != "hello Alice" {
+		t.Fatalf("the host's call: %d %q", p.Status, p.Body)
+	}
+	close(release)
+	if p := <-page; p.Status != http.StatusOK {
+		t.Fatalf("the signed-in page: %d %s", p.Status, p.Text())
+	}
+	wiki.mu.Lock()
+	wiki.held = nil
+	wiki.mu.Unlock()
+	b.Get(e.base + "/me")
+	if seen := wiki.lastSeen(); seen["a"] != "1" {
+		t.Fatalf("the host's renewal was lost when the signed-in page saved its check: a=%q", seen["a"])
 	}
 }
 

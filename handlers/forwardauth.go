@@ -98,6 +98,7 @@ func (a *App) identify(c *gin.Context) (*whoami, int) {
 	if u == nil {
 		return nil, http.StatusUnauthorized
 	}
+	before := u.Cookies
 	asked, err := a.flows.Identify(a.wikiContext(c), u)
 	switch {
 	case errors.Is(err, flow.ErrSignedOut):
@@ -114,7 +115,7 @@ func (a *App) identify(c *gin.Context) (*whoami, int) {
 	case err != nil:
 		a.log.WarnContext(c.Request.Context(), "could not check the wiki session; answering with what the wiki said before", "user", u.Name, "err", err)
 	case asked:
-		if err := a.save(c, sess); err != nil {
+		if err := a.storeCheck(c, sess, u, before); err != nil {
 			a.log.WarnContext(c.Request.Context(), "could not store what the wiki said", "user", u.Name, "err", err)
 		}
 	}

@@ -524,6 +524,7 @@ func (a *App) logout(c *gin.Context) {
 // signedIn shows who is signed in, once the flow has made sure the wiki
 // still vouches for the user's wiki session (flow.Engine.Confirm).
 func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
+	before := u.Cookies
 	asked, err := a.flows.Confirm(a.wikiContext(c), u)
 	warning := ""
 	switch {
@@ -543,7 +544,7 @@ func (a *App) signedIn(c *gin.Context, sess *sessions.Session, u *flow.User) {
 		sp := a.speech(c)
 		warning = sp.text("signedin-unconfirmed", "Reason", sp.say(ev.Message))
 	case asked:
-		if err := a.save(c, sess); err != nil {
+		if err := a.storeCheck(c, sess, u, before); err != nil {
 			a.fail(c, err)
 			return
 		}
