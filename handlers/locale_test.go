@@ -376,3 +376,30 @@ func TestStylesheetHasOnlyLogicalProperties(t *testing.T) {
 		t.Errorf("style.css names a physical side: %q", m)
 	}
 }
+
+// The login form shows MediaWiki's own hints, in the page's language, and
+// not the help texts that only repeat a label; a provider's help is kept.
+func TestFormHintsAreMediaWikis(t *testing.T) {
+	e, _ := newLangEnv(t)
+	for _, tc := range []struct{ lang, name, password string }{
+		{"en", "Enter your username", "Enter your password"},
+		{"ja", "利用者名を入力", "パスワードを入力"},
+	} {
+		p := browsertest.New(t).Get(e.base + "/?uselang=" + tc.lang)
+		for field, want := range map[string]string{"username": tc.name, "password": tc.password} {
+			in := p.Find(browsertest.ByTag("input", "name", field))
+			if len(in) != 1 {
+				t.Fatalf("%s: no field %s", tc.lang, field)
+			}
+			if got, _ := browsertest.Attr(in[0], "placeholder"); got != want {
+				t.Errorf("%s: %s placeholder %q, want %q", tc.lang, field, got, want)
+			}
+		}
+		mustNotContain(t, p, "Username for authentication.", "Password for authentication.", "remembered for longer")
+		if sso := p.Find(browsertest.ByTag("button", "name", demowiki.SSOButton)); len(sso) != 1 {
+			t.Fatal("no SSO button")
+		} else if title, _ := browsertest.Attr(sso[0], "title"); title != "Log in through the demo identity provider." {
+			t.Errorf("the provider's help %q is not kept", title)
+		}
+	}
+}

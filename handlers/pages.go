@@ -272,8 +272,11 @@ func (a *App) renderStep(c *gin.Context, sess *sessions.Session, st *flow.State,
 		p.Links = p.sp.links()
 	}
 	p.Step = buildStep(st, a.html, a.prefix)
-	for i := range p.Step.Fields {
+	for i, f := range p.Step.Fields {
 		p.Step.Fields[i].page = p
+		if id, ok := placeholders[f.Name]; ok && st.Stage == flow.StageStart && (f.Type == mwclient.FieldString || f.Type == mwclient.FieldPassword) {
+			p.Step.Fields[i].Placeholder = p.sp.text(id)
+		}
 	}
 	name := tmplLogin
 	switch st.Stage {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/mwlogin/mwlogin/flow"
 	"github.com/mwlogin/mwlogin/internal/wikihtml"
@@ -117,6 +118,8 @@ type fieldView struct {
 	Info        template.HTML
 	Image       string
 	ImageAlt    string
+	// Placeholder is a hint shown in an empty text box.
+	Placeholder string
 	page        *pageData
 }
 
@@ -303,8 +306,10 @@ func buildStep(st *flow.State, san *wikihtml.Sanitizer, prefix string) *stepView
 
 func buildField(f mwclient.Field, r mwclient.Request, st *flow.State, san *wikihtml.Sanitizer) fieldView {
 	fv := fieldView{
-		Name: f.Name, Type: f.Type, Label: san.HTML(f.Label), Help: san.HTML(f.Help),
-		HelpText: san.Text(f.Help), Optional: f.Optional,
+		Name: f.Name, Type: f.Type, Label: san.HTML(f.Label), Optional: f.Optional,
+	}
+	if !quietHelp[requestClass(r.ID)+" "+f.Name] {
+		fv.Help, fv.HelpText = san.HTML(f.Help), san.Text(f.Help)
 	}
 	if fv.Label == "" {
 		fv.Label = template.HTML(template.HTMLEscapeString(f.Name))
@@ -389,6 +394,33 @@ func passwordAutocomplete(stage flow.Stage, name string) string {
 		return "new-password"
 	}
 	return "off"
+}
+
+// quietHelp names the fields of MediaWiki's own requests (by class and
+// field name) whose help only says what the label does ("Username for
+// authentication.", "Solution of the CAPTCHA."): Special:UserLogin shows
+// none of them, and neither do we. A provider's help is shown, since it
+// may say something new.
+var quietHelp = map[string]bool{
+	"PasswordAuthenticationRequest username":     true,
+	"PasswordAuthenticationRequest password":     true,
+	"RememberMeAuthenticationRequest rememberMe": true,
+	"CaptchaAuthenticationRequest captchaWord":   true,
+	"CaptchaAuthenticationRequest captchaInfo":   true,
+}
+
+// requestClass is a request id's class name without its namespace (and
+// without a provider's ":suffix").
+func requestClass(id string) string {
+	id, _, _ = strings.Cut(id, ":")
+	return id[strings.LastIndex(id, `\`)+1:]
+}
+
+// placeholders are MediaWiki's own hints in the login form's fields, as
+// Special:UserLogin shows them: the wiki's messages (siteMessages).
+var placeholders = map[string]string{
+	"username": "userlogin-yourname-ph",
+	"password": "userlogin-yourpassword-ph",
 }
 
 // imageIndex numbers the image fields of a step, for the proxy URL; the

@@ -83,8 +83,15 @@ func TestInfoDescribesTheOnlyInput(t *testing.T) {
 		{Name: "nickname", Type: mwclient.FieldString, Label: "Nickname"},
 		{Name: "colour", Type: mwclient.FieldString, Label: "Colour"},
 	}}
-	v := buildStep(&flow.State{Stage: flow.StageContinue, Step: "s", Requests: []mwclient.Request{captcha, profile}}, san, "")
-	want := map[string]string{"captchaWord": "f-0-1 f-0-2-help", "nickname": "", "colour": ""}
+	// A provider's question with one answer, and help of its own.
+	quiz := mwclient.Request{ID: `Ext\QuizRequest`, Required: "required", Fields: []mwclient.Field{
+		{Name: "question", Type: mwclient.FieldNull, Value: "Which city?"},
+		{Name: "city", Type: mwclient.FieldString, Label: "City", Help: "The city you were born in."},
+	}}
+	v := buildStep(&flow.State{Stage: flow.StageContinue, Step: "s", Requests: []mwclient.Request{captcha, profile, quiz}}, san, "")
+	// MediaWiki's "Solution of the CAPTCHA." says nothing the label does
+	// not, and is not shown; the provider's help is.
+	want := map[string]string{"captchaWord": "f-0-1", "nickname": "", "colour": "", "city": "f-2-0 f-2-1-help"}
 	for _, f := range v.Fields {
 		w, ok := want[f.Name]
 		if !ok {
