@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +32,7 @@ import (
 	"github.com/mwlogin/mwlogin/metrics"
 	"github.com/mwlogin/mwlogin/mwclient"
 	"github.com/mwlogin/mwlogin/store"
+	"github.com/mwlogin/mwlogin/templates"
 )
 
 const version = "0.1.0"
@@ -61,6 +65,9 @@ type config struct {
 	rememberLifetime time.Duration
 	enableAPI        bool
 	apiSecrets       string
+	// templates overlays the embedded templates (-templates DIR); nil
+	// for none.
+	templates fs.FS
 }
 
 func main() {
@@ -121,10 +128,14 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.homeURL, "home-url", env("MWLOGIN_HOME_URL", ""), "the tool's page the signed-in page links back to: a local path or an absolute http(s) URL; none by default (MWLOGIN_HOME_URL)")
 	fs.BoolVar(&cfg.enableAPI, "enable-api", envBool("MWLOGIN_ENABLE_API"), "serve POST {prefix}/api, which sends one Action API request in the signed-in user's wiki session for tools in any language; off by default (MWLOGIN_ENABLE_API)")
 	fs.StringVar(&cfg.apiSecrets, "api-secrets", env("MWLOGIN_API_SECRETS", ""), "comma-separated secrets (32+ characters) with which tools' servers call {prefix}/api as \"Authorization: Bearer SECRET\"; needs -enable-api (MWLOGIN_API_SECRETS)")
+	templateDir := fs.String("templates", env("MWLOGIN_TEMPLATES", ""), "directory of templates that replace the built-in ones of the same name (layout.html, login.html, signedin.html, ...; see go doc github.com/mwlogin/mwlogin/templates); none by default (MWLOGIN_TEMPLATES)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	var err error
+	if cfg.templates, err = overrideTemplates(*templateDir); err != nil {
+		return cfg, err
+	}
 	if cfg.prefix, err = mountPrefix(cfg.prefix); err != nil {
 		return cfg, err
 	}
@@ -158,6 +169,30 @@ func parseFlags(args []string) (config, error) {
 	}
 	cfg.rememberLifetime = d
 	return cfg, nil
+}
+
+// overrideTemplates opens a -templates directory. Each .html file in it
+// must be one of ours: a misspelt name would otherwise be ignored without
+// a word. Whether they parse, handlers.Register checks.
+func overrideTemplates(dir string) (fs.FS, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil, fmt.Errorf("-templates (MWLOGIN_TEMPLATES) %q is not a directory", dir)
+	}
+	override := os.DirFS(dir)
+	names, err := fs.Glob(override, "*.html")
+	if err != nil {
+		return nil, fmt.Errorf("-templates (MWLOGIN_TEMPLATES) %q: %w", dir, err)
+	}
+	ours, _ := fs.Glob(templates.FS, "*.html")
+	for _, n := range names {
+		if !slices.Contains(ours, n) {
+			return nil, fmt.Errorf("-templates (MWLOGIN_TEMPLATES): %s is none of the templates it can replace: %s", filepath.Join(dir, n), strings.Join(ours, ", "))
+		}
+	}
+	return override, nil
 }
 
 // mountPrefix checks a -prefix: a path of plain segments, returned with
@@ -294,6 +329,7 @@ func run(ctx context.Context, args []string, onListen func(addr string)) error {
 		Metrics:        m, Banner: banner,
 		CookiePath: "/", AllowedReturnHosts: splitList(cfg.allowedReturnHosts),
 		HomeURL: cfg.homeURL, EnableAPI: cfg.enableAPI, APISecrets: splitList(cfg.apiSecrets),
+		Templates: cfg.templates,
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,56 @@ func TestAPIFlags(t *testing.T) {
 	t.Setenv("MWLOGIN_API_SECRETS", "tool-secret-0123456789-0123456789-0123456789")
 	if err := run(context.Background(), []string{"-listen", "127.0.0.1:0"}, nil); err == nil || !strings.Contains(err.Error(), "EnableAPI") {
 		t.Fatalf("secrets without -enable-api: %v", err)
+	}
+}
+
+func TestTemplatesFlag(t *testing.T) {
+	dir := t.TempDir()
+	signedIn := `{{define "content"}}{{with .User}}<p class="custom">Welcome back, {{.Name}}.</p>{{end}}{{end}}`
+	if err := os.WriteFile(filepath.Join(dir, "signedin.html"), []byte(signedIn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+	}{
+		{"flag", []string{"-templates", dir}, ""},
+		{"variable", nil, dir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MWLOGIN_TEMPLATES", tc.env)
+			base, _, _ := startRun(t, append([]string{"-listen", "127.0.0.1:0"}, tc.args...)...)
+			b := browsertest.New(t)
+			p := b.Get(base+"/").Form("/login").Set("username", demowiki.UserAlice).Set("password", demowiki.Password).Submit()
+			if !strings.Contains(p.Body, `<p class="custom">Welcome back, Alice.</p>`) {
+				t.Fatalf("the signed-in page is not the override: %s", p.Body)
+			}
+			// The layout, not overridden, is still ours.
+			if !strings.Contains(p.Body, "/static/style.css") {
+				t.Errorf("the layout is gone: %s", p.Body)
+			}
+		})
+	}
+
+	t.Setenv("MWLOGIN_TEMPLATES", "")
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "login.html"), []byte(`{{define "content"}}{{.Step.ID}`), 0o644)
+	misspelt := t.TempDir()
+	os.WriteFile(filepath.Join(misspelt, "signed-in.html"), []byte(signedIn), 0o644)
+	file := filepath.Join(t.TempDir(), "layout.html")
+	os.WriteFile(file, []byte(`{{define "layout"}}{{end}}`), 0o644)
+	for _, tc := range []struct{ name, dir, want string }{
+		{"missing directory", filepath.Join(dir, "nope"), "is not a directory"},
+		{"a file", file, "is not a directory"},
+		{"a template that does not parse", broken, "login.html"},
+		{"a name that is none of ours", misspelt, "signed-in.html is none of the templates"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-templates", tc.dir}, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run = %v, want an error saying %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -52,10 +52,17 @@ type Options struct {
 	// Default: DefaultCookieName, with the __Host- prefix when the cookie
 	// is Secure and its path is "/" (__Secure- under a narrower path).
 	CookieName string
-	// CookiePath is our cookie's Path; the mount prefix if empty. A host
-	// that guards routes outside the prefix with RequireSignIn sets a path
+	// CookiePath is our cookie's Path; the mount prefix if empty. It must
+	// cover the mount prefix and every path in ProtectedPaths: a host that
+	// guards routes outside the prefix with RequireSignIn sets a path
 	// covering them, such as "/".
 	CookiePath string
+	// ProtectedPaths lists the host's routes that RequireSignIn or
+	// RequireSignInHandler guard: paths, or path prefixes such as
+	// "/tool/". Register and NewHandler refuse a CookiePath that does not
+	// cover each of them, since the browser would never send our cookie
+	// there and the user would be sent to sign in again and again.
+	ProtectedPaths []string
 	// InsecureCookies drops the Secure flag, for plain-HTTP development.
 	InsecureCookies bool
 	// SessionLifetime bounds a signed-in session; FlowLifetime a login in
@@ -81,7 +88,8 @@ type Options struct {
 	// pass without waiting.
 	Now func() time.Time
 	// Templates, if set, is overlaid on the embedded templates: a file of
-	// the same name replaces ours.
+	// the same name replaces ours. What each template file gets is in the
+	// documentation of package templates.
 	Templates fs.FS
 	// AppName is shown above every page when the wiki has not told its
 	// name (meta=siteinfo); by default "Wiki sign-in" in the page's
@@ -281,6 +289,9 @@ func newApp(prefix string, opts Options) (*App, error) {
 		cookiePath = "/"
 	}
 	opts.CookiePath = cookiePath
+	if err := checkCookiePath(cookiePath, prefix, opts.ProtectedPaths); err != nil {
+		return nil, err
+	}
 	if opts.CookieName == "" {
 		opts.CookieName = DefaultCookieName
 		// Browsers keep a __Host- cookie only if it is Secure, for the
@@ -357,6 +368,35 @@ func indexURL(api *url.URL) string {
 	u.RawQuery, u.Fragment = "", ""
 	u.Path = path.Join(path.Dir(u.Path), "index.php")
 	return u.String()
+}
+
+// checkCookiePath makes sure our cookie reaches the app's own pages under
+// prefix and the host's protected paths.
+func checkCookiePath(cookiePath, prefix string, protected []string) error {
+	if !strings.HasPrefix(cookiePath, "/") || strings.ContainsFunc(cookiePath, func(r rune) bool { return r <= ' ' || r == ';' || r == 0x7f }) {
+		return fmt.Errorf("handlers: CookiePath %q must be a path such as /", cookiePath)
+	}
+	if !cookieReaches(cookiePath, prefix+"/") {
+		return fmt.Errorf("handlers: CookiePath %q does not cover the mount prefix %q: the login pages would never get their cookie", cookiePath, prefix+"/")
+	}
+	for _, p := range protected {
+		if u, err := url.Parse(p); err != nil || !strings.HasPrefix(p, "/") || u.Path != p {
+			return fmt.Errorf("handlers: protected path %q must be a path such as /tool/", p)
+		}
+		if !cookieReaches(cookiePath, p) {
+			return fmt.Errorf("handlers: CookiePath %q does not cover the protected path %q: the browser would never send the sign-in there; set CookiePath to a path above both, such as /", cookiePath, p)
+		}
+	}
+	return nil
+}
+
+// cookieReaches reports whether a browser sends a cookie of cookiePath
+// with a request for path (RFC 6265, section 5.1.4).
+func cookieReaches(cookiePath, path string) bool {
+	if !strings.HasPrefix(path, cookiePath) {
+		return false
+	}
+	return len(path) == len(cookiePath) || strings.HasSuffix(cookiePath, "/") || path[len(cookiePath)] == '/'
 }
 
 // newLimiter makes a failure limit, or nil for a negative max (no limit).

@@ -165,7 +165,8 @@ func (discard) WriteHeader(int)             {}
 // other methods get 401.
 //
 // Our cookie only reaches paths under Options.CookiePath (the mount prefix
-// by default), so routes outside it need a CookiePath covering them.
+// by default): list the guarded routes in Options.ProtectedPaths, and a
+// CookiePath that does not cover them is an error when the app is built.
 func (a *App) RequireSignInHandler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := a.SignedInAs(r); err != nil {

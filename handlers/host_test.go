@@ -42,7 +42,7 @@ func newHost(t *testing.T, extra ...func(*handlers.Options)) *host {
 	r.Use(sessions.Sessions("toolsession", gincookie.NewStore([]byte("host-secret-host-secret-host-sec"))))
 	opts := handlers.Options{
 		Client: client, PublicURL: public, Keys: [][]byte{[]byte("test-key-0123456789-0123456789-0123456789")},
-		InsecureCookies: true, CookiePath: "/",
+		InsecureCookies: true, CookiePath: "/", ProtectedPaths: []string{"/tool/"},
 		OnSignIn:  func(c *gin.Context, name string) { h.signedIn = append(h.signedIn, name) },
 		OnSignOut: func(c *gin.Context, name string) { h.signedOut = append(h.signedOut, name) },
 	}

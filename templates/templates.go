@@ -1,5 +1,105 @@
 // Package templates holds the default HTML templates of the login pages.
-// A host application can override any of them (see handlers.Options).
+// A host application overrides any of them with handlers.Options.Templates
+// (the CLI: -templates DIR): a file of the same name replaces ours. They
+// are html/template files; the app parses them when it is built and
+// refuses to start if one does not parse or lacks a block it needs.
+//
+// # Files and blocks
+//
+// layout.html defines "layout", the whole document; it calls the page's
+// "content" block and, if the page defines one, its "head" block (inside
+// <head>). fields.html defines "field", one login form field (a .Fields or
+// .Buttons element below), and the helpers "help" and "describedby". Each
+// page file defines "content" and may define "head":
+//
+//   - login.html: the login form and every later step (two-factor code,
+//     captcha, a provider's own fields). Gets .Step.
+//   - redirect.html: on the way to an identity provider (REDIRECT). Gets
+//     .Step with .Target, .TargetHost and .AutoRedirect.
+//   - restart.html: the wiki could not finish the login (RESTART). Gets
+//     .Step with .Message and .Preserve.
+//   - signedin.html: the signed-in page. Gets .User.
+//   - error.html: something went wrong. Gets .Error.
+//   - bounce.html: an identity provider posted its answer back; the page
+//     posts it on to {{.Prefix}}/return. Gets .Bounce.
+//
+// # Data
+//
+// Every template executes with the same value, whose fields are:
+//
+//	.AppName     string         Options.AppName, above every page
+//	.WikiHost    string         the wiki's host name, as "for en.wikipedia.org"
+//	.Title       string         the page's heading and <title>
+//	.Prefix      string         the mount prefix ("" at the root): start every
+//	                            link, form action and static file with it,
+//	                            as {{.Prefix}}/login, {{.Prefix}}/static/style.css
+//	.CSRF        string         the token every form posts as the field "csrf"
+//	.Notice      string         a line about what just happened, or ""
+//	.NoticeTone  string         "info" or "error"
+//	.Banner      template.HTML  Options.Banner's trusted HTML, or ""
+//	.HomeURL     string         Options.HomeURL, the host's page, or ""
+//	.Step        *Step          login, redirect and restart pages; else nil
+//	.User        *User          the signed-in page; else nil
+//	.Error       *Error         the error page; else nil
+//	.Bounce      []{Name, Value string}  the bounce page: hidden fields to post
+//
+// Step is one step of a login in progress:
+//
+//	.Stage       string         "start", "continue", "redirect" or "restart"
+//	.ID          string         the step id the form posts back as "step"
+//	.Message     template.HTML  the wiki's message, sanitized, or ""
+//	.Tone        string         "info" or "error": how to show .Message
+//	.Fields      []Field        the form's fields, in order
+//	.Buttons     []Field        buttons that submit the form themselves
+//	                            (a single sign-on provider), posted by name
+//	.Submit      string         the submit button's caption; "" when the
+//	                            step has nothing to fill in
+//	.CanCancel   bool           offer "start over" (after the first step)
+//	.Preserve    bool           restart: starting again keeps what the wiki
+//	                            learnt
+//	.Target      string         redirect: the provider's URL
+//	.TargetHost  string         redirect: its host, to name it
+//	.AutoRedirect bool          redirect: go on at once (a meta refresh)
+//
+// Field is one form field, built from the wiki's description of it:
+//
+//	.ID          string         a unique id for the element and its label
+//	.Name        string         the name to post
+//	.Type        string         the wiki's type: "string", "password",
+//	                            "select", "multiselect", "checkbox",
+//	                            "button" or "null" (text or an image to show)
+//	.InputType   string         the <input type> for string and password
+//	.Label       template.HTML  sanitized label
+//	.Help        template.HTML  sanitized help
+//	.HelpText    string         the help as plain text (for a title)
+//	.Required    bool           the step cannot go on without it
+//	.Optional    bool           the wiki marks it optional
+//	.Autofocus   bool           the field to focus first
+//	.Autocomplete string        an autocomplete hint, or ""
+//	.Value       string         the value to show again (never a password)
+//	.Checked     bool           checkbox: checked
+//	.Options     []{Value, Label string; Selected bool}  select, multiselect
+//	.Info        template.HTML  null: sanitized text to show
+//	.Image       string         null: the URL of an image (a captcha), or ""
+//	.ImageAlt    string         null: the image's alternative text
+//
+// User is the signed-in user:
+//
+//	.Name        string         the wiki user name
+//	.Checked     bool           the wiki has just confirmed the session:
+//	                            .EditCount and .Groups are known
+//	.EditCount   int            their edit count
+//	.Groups      []string       their groups, without "*"
+//	.Warning     string         why the session could not be checked, or ""
+//
+// Error is what went wrong:
+//
+//	.Message     string         what happened, for the user
+//	.Detail      string         more explanation, or ""
+//	.Retry       bool           trying again may help
+//
+// Forms post to {{.Prefix}}/login, /restart, /cancel and /logout with the
+// field csrf; the defaults show how.
 package templates
 
 import "embed"
