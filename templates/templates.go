@@ -29,6 +29,8 @@
 //
 //	.AppName     string         Options.AppName, above every page
 //	.WikiHost    string         the wiki's host name, as "for en.wikipedia.org"
+//	.WikiName    string         the wiki's name in sentences ("Go to ...")
+//	.WikiURL     string         the wiki's index.php, its main page
 //	.Title       string         the page's heading and <title>
 //	.Prefix      string         the mount prefix ("" at the root): start every
 //	                            link, form action and static file with it,
@@ -86,6 +88,8 @@
 // User is the signed-in user:
 //
 //	.Name        string         the wiki user name
+//	.ReturnTo    string         the local path the sign-in was to return
+//	                            to, or ""
 //	.Checked     bool           the wiki has just confirmed the session:
 //	                            .EditCount and .Groups are known
 //	.EditCount   int            their edit count
