@@ -17,19 +17,28 @@ func TestTemplateDataDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(src)
-	for _, v := range []any{pageData{}, stepView{}, fieldView{}, userView{}, errorView{}} {
+	for _, v := range []any{pageData{}, stepView{}, fieldView{}, userView{}, errorText{}} {
 		typ := reflect.TypeOf(v)
 		for f := range typ.Fields() {
-			if !strings.Contains(doc, "//\t."+f.Name+" ") {
+			if f.IsExported() && !strings.Contains(doc, "//\t."+f.Name+" ") {
 				t.Errorf("%s.%s is not documented in templates/templates.go", typ.Name(), f.Name)
 			}
 		}
 	}
-	for _, v := range []any{optionView{}, hiddenValue{}} {
+	for _, v := range []any{optionView{}, hiddenValue{}, linkView{}, langView{}} {
 		typ := reflect.TypeOf(v)
 		for f := range typ.Fields() {
 			if !strings.Contains(doc, f.Name) {
 				t.Errorf("%s.%s is not documented in templates/templates.go", typ.Name(), f.Name)
+			}
+		}
+	}
+	// The methods templates call, such as {{$.T "login"}}.
+	for _, v := range []any{&pageData{}, fieldView{}} {
+		typ := reflect.TypeOf(v)
+		for m := range typ.Methods() {
+			if !strings.Contains(doc, "//\t."+m.Name+" ") {
+				t.Errorf("method %s.%s is not documented in templates/templates.go", typ, m.Name)
 			}
 		}
 	}

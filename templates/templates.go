@@ -27,23 +27,41 @@
 //
 // Every template executes with the same value, whose fields are:
 //
-//	.AppName     string         Options.AppName, above every page
-//	.WikiHost    string         the wiki's host name, as "for en.wikipedia.org"
-//	.WikiName    string         the wiki's name in sentences ("Go to ...")
-//	.WikiURL     string         the wiki's index.php, its main page
-//	.Title       string         the page's heading and <title>
-//	.Prefix      string         the mount prefix ("" at the root): start every
-//	                            link, form action and static file with it,
-//	                            as {{.Prefix}}/login, {{.Prefix}}/static/style.css
+//	.AppName     string         Options.AppName, the host's name for the app
+//	.SiteName    string         the wiki's name in the header and <title>
+//	.WikiName    string         the wiki's name in sentences
+//	.WikiURL     string         the wiki's main page
+//	.CreateAccountURL string    the wiki's Special:CreateAccount, or "" when
+//	                            it lets nobody create an account
+//	.Title       string         the page's heading, in the page's language
+//	.Prefix      string         the mount prefix ("" at the root); static
+//	                            files are under {{.Prefix}}/static/
 //	.CSRF        string         the token every form posts as the field "csrf"
 //	.Notice      string         a line about what just happened, or ""
 //	.NoticeTone  string         "info" or "error"
 //	.Banner      template.HTML  Options.Banner's trusted HTML, or ""
 //	.HomeURL     string         Options.HomeURL, the host's page, or ""
+//	.Lang        string         the page's language code, for <html lang>
+//	.Dir         string         its direction, "ltr" or "rtl"
+//	.Logo        string         the wiki's logo (an absolute URL), or ""
+//	.MainPage    string         the wiki's main page for the header, or ""
+//	.Links       []{Text, URL string}  the wiki's login links (password
+//	                            reset, account creation, help)
+//	.Languages   []{Code, Name, Dir, URL string; Current bool}  the
+//	                            language menu
 //	.Step        *Step          login, redirect and restart pages; else nil
 //	.User        *User          the signed-in page; else nil
 //	.Error       *Error         the error page; else nil
 //	.Bounce      []{Name, Value string}  the bounce page: hidden fields to post
+//
+// and whose methods are:
+//
+//	.T id [name value]...       the text id of the catalogs (package locale)
+//	                            in the page's language, with its values:
+//	                            {{$.T "redirect-status" "Host" .TargetHost}}
+//	.URL path                   one of the app's paths under the prefix,
+//	                            keeping the chosen language: {{$.URL "/login"}}
+//	.Anchor href text           a link, as a value of a text that has one
 //
 // Step is one step of a login in progress:
 //
@@ -52,10 +70,10 @@
 //	.Message     template.HTML  the wiki's message, sanitized, or ""
 //	.Tone        string         "info" or "error": how to show .Message
 //	.Fields      []Field        the form's fields, in order
-//	.Buttons     []Field        buttons that submit the form themselves
-//	                            (a single sign-on provider), posted by name
-//	.Submit      string         the submit button's caption; "" when the
-//	                            step has nothing to fill in
+//	.Buttons     []Field        buttons that submit the form with their
+//	                            name (a single sign-on provider)
+//	.Submit      string         the submit button's text id ({{$.T .Submit}});
+//	                            "" when the step has nothing to fill in
 //	.CanCancel   bool           offer "start over" (after the first step)
 //	.Preserve    bool           restart: starting again keeps what the wiki
 //	                            learnt
@@ -63,7 +81,8 @@
 //	.TargetHost  string         redirect: its host, to name it
 //	.AutoRedirect bool          redirect: go on at once (a meta refresh)
 //
-// Field is one form field, built from the wiki's description of it:
+// Field is one form field, built from the wiki's description of it; it has
+// the method .T too:
 //
 //	.ID          string         a unique id for the element and its label
 //	.Name        string         the name to post
@@ -78,6 +97,7 @@
 //	.Optional    bool           the wiki marks it optional
 //	.Autofocus   bool           the field to focus first
 //	.Autocomplete string        an autocomplete hint, or ""
+//	.DescribedBy []string       ids of what describes it (aria-describedby)
 //	.Value       string         the value to show again (never a password)
 //	.Checked     bool           checkbox: checked
 //	.Options     []{Value, Label string; Selected bool}  select, multiselect
@@ -88,6 +108,7 @@
 // User is the signed-in user:
 //
 //	.Name        string         the wiki user name
+//	.NameHTML    template.HTML  the name marked up, for a sentence
 //	.ReturnTo    string         the local path the sign-in was to return
 //	                            to, or ""
 //	.Checked     bool           the wiki has just confirmed the session:
@@ -96,14 +117,14 @@
 //	.Groups      []string       their groups, without "*"
 //	.Warning     string         why the session could not be checked, or ""
 //
-// Error is what went wrong:
+// Error is what went wrong, in the page's language:
 //
 //	.Message     string         what happened, for the user
 //	.Detail      string         more explanation, or ""
 //	.Retry       bool           trying again may help
 //
-// Forms post to {{.Prefix}}/login, /restart, /cancel and /logout with the
-// field csrf; the defaults show how.
+// Forms post to {{$.URL "/login"}}, "/restart", "/cancel" and "/logout"
+// with the field csrf; the defaults show how.
 package templates
 
 import "embed"
