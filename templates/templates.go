@@ -97,6 +97,7 @@
 //	.Optional    bool           the wiki marks it optional
 //	.Autofocus   bool           the field to focus first
 //	.Autocomplete string        an autocomplete hint, or ""
+//	.Placeholder string         a hint shown in an empty text box, or ""
 //	.DescribedBy []string       ids of what describes it (aria-describedby)
 //	.Value       string         the value to show again (never a password)
 //	.Checked     bool           checkbox: checked
